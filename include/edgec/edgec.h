@@ -1,0 +1,8 @@
+/* The whole public API of edgec. */
+#ifndef EDGEC_EDGEC_H
+#define EDGEC_EDGEC_H
+
+#include "edgec/status.h"
+#include "edgec/model.h"
+
+#endif
