@@ -18,7 +18,10 @@
 /* Hard limits checked while reading, before anything is allocated from them. */
 #define EDGEC_MAX_RANK 32
 #define EDGEC_MAX_GRAPH_DEPTH 32
-#define EDGEC_MAX_PROTO_DEPTH 100
+/* Each subgraph level costs three message levels (GraphProto > NodeProto >
+ * AttributeProto), and types nest a few more, so 32 subgraph levels need about 110.
+ * protobuf-c recurses once per level; 160 levels stay far from the stack's limit. */
+#define EDGEC_MAX_PROTO_DEPTH 160
 /* The protobuf 2 GB limit; beyond it a model needs external data. */
 #define EDGEC_PROTO_LIMIT ((uint64_t)2147483647)
 

@@ -156,6 +156,13 @@ edgec_status edgec__wire_scan(const uint8_t *buf, size_t len, const char *file,
                 stack[++top] = (frame){sub, pos, fd->name};
                 pos = body;
             } else if (fd->type == PROTOBUF_C_TYPE_STRING || fd->type == PROTOBUF_C_TYPE_BYTES) {
+                /* protobuf-c hands strings over NUL-terminated: an embedded NUL would
+                 * silently cut a name or an external data path short. */
+                if (fd->type == PROTOBUF_C_TYPE_STRING && memchr(buf + body, 0, (size_t)v))
+                    return edgec__fail(EDGEC_STATUS_INVALID_MODEL,
+                                       "%s: not a valid ONNX model: string field %s.%s at byte "
+                                       "%zu contains a NUL byte",
+                                       file, f->desc->name, fd->name, field_start);
                 mem += v + 16;
             } else if (fd->label == PROTOBUF_C_LABEL_REPEATED &&
                        (is_varint_type(fd->type) || fixed_width(fd->type))) {

@@ -354,8 +354,10 @@ edgec_status edgec_model_print_info(const edgec_model *model, FILE *out, edgec_i
         st = edgec__model_weights(c.m, on_weight, &c);
     if (st)
         goto cleanup;
-    qsort(c.rows, c.n_rows, sizeof *c.rows, cmp_rows);
-    qsort(c.ops, c.n_ops, sizeof *c.ops, cmp_ops);
+    if (c.n_rows) /* qsort's pointer must not be NULL, even for zero elements */
+        qsort(c.rows, c.n_rows, sizeof *c.rows, cmp_rows);
+    if (c.n_ops)
+        qsort(c.ops, c.n_ops, sizeof *c.ops, cmp_ops);
     uint64_t params = 0, bytes = 0;
     for (int d = 0; d < EDGEC_DTYPE_COUNT; d++) {
         params += c.params_by_dtype[d];
