@@ -190,7 +190,9 @@ static void test_raw_data_size_mismatch(void **state)
     Onnx__ModelProto *pm = sample(&b);
     pm->graph->initializer[0]->raw_data.len = 40;
     expect_refused(pm, EDGEC_STATUS_INVALID_MODEL, "'W'");
-    pm->graph->initializer[0]->raw_data.len = 52;
+    static float longer[13];
+    pm->graph->initializer[0]->raw_data.data = (uint8_t *)longer;
+    pm->graph->initializer[0]->raw_data.len = sizeof longer;
     expect_refused(pm, EDGEC_STATUS_INVALID_MODEL, "raw_data holds 52 bytes");
     pbb_free(&b);
 }
