@@ -240,5 +240,59 @@ EOF
   fi
 done
 
+# ------------------------------------------------- external data on demand ---
+# --external-data moves every tensor of 1 kB or more to OUT.data at 4096-aligned offsets;
+# --no-external-data brings an external-data model back inline. Both must run in ONNX
+# Runtime with bit-identical outputs.
+xdir=$OUTDIR/forced-external
+mkdir -p "$xdir"
+for e in "models/digits_mlp|$ROOT/models/digits_mlp.onnx|--inputs $ROOT/models/digits-test.npz" \
+         "gen/resnet18|$GEN/resnet18.onnx|--seed 0"; do
+  IFS='|' read -r name in args <<<"$e"
+  [ -f "$in" ] || continue
+  if [ -n "$ONLY" ] && ! grep -qE "$ONLY" <<<"$name"; then continue; fi
+  out=$xdir/$(basename "$in")
+  if ! timeout "$TMO" "$EDGEC" compress "$in" -o "$out" --external-data -q 2>"$xdir/err"; then
+    notok "external-data $name" "$(lastline "$xdir/err")"
+    continue
+  fi
+  # shellcheck disable=SC2086 # args is a word list
+  if v=$("$NODE" "$HERE/ort_compare.js" "$in" "$out" --exact $args 2>&1); then
+    ok "external-data ort-exact $name"
+  else
+    notok "external-data ort-exact $name" "$(tail -n 1 <<<"$v")"
+  fi
+  v=$("$PY" - "$out" <<'EOF2' 2>&1
+import os, sys
+import onnx
+from onnx.external_data_helper import _get_all_tensors, uses_external_data
+out = sys.argv[1]
+m = onnx.load(out, load_external_data=False)
+n = 0
+for t in _get_all_tensors(m):
+    if uses_external_data(t):
+        info = {e.key: e.value for e in t.external_data}
+        if info["location"] != os.path.basename(out) + ".data":
+            sys.exit("tensor %s: location %r" % (t.name, info["location"]))
+        if int(info["offset"]) % 4096:
+            sys.exit("tensor %s: offset %s is not 4096-aligned" % (t.name, info["offset"]))
+        n += 1
+    elif len(t.raw_data) >= 1024:
+        sys.exit("tensor %s: %d bytes stayed inline" % (t.name, len(t.raw_data)))
+if n == 0:
+    sys.exit("no tensor went to external data")
+print("%d tensors external, offsets 4096-aligned" % n)
+EOF2
+  )
+  if [ $? -eq 0 ]; then ok "external-data layout $name # $v"; else notok "external-data layout $name" "$(tail -n 1 <<<"$v")"; fi
+  back=$xdir/inline-$(basename "$in")
+  if timeout "$TMO" "$EDGEC" compress "$out" -o "$back" --no-external-data -q 2>"$xdir/err" &&
+     [ ! -e "$back.data" ] && v=$("$NODE" "$HERE/ort_compare.js" "$in" "$back" --exact $args 2>&1); then
+    ok "external-data back inline $name"
+  else
+    notok "external-data back inline $name" "$(lastline "$xdir/err") $(tail -n 1 <<<"${v:-}")"
+  fi
+done
+
 echo "# timing: total $(elapsed "$t_all")s, onnxruntime compares ${t_ort}s, edgec calls ${t_edgec}s; logs in $LOGDIR"
 finish
