@@ -94,13 +94,20 @@ static inline Onnx__NodeProto *pbb_node(pbb *b, const char *op, const char *name
     return n;
 }
 
+/* Appends `item` to a protobuf-c repeated message field (`*arr`, `*n`). */
+static inline void pbb_append(pbb *b, void *arr, size_t *n, void *item)
+{
+    void ***field = arr;
+    void **grown = pbb_alloc(b, (*n + 1) * sizeof *grown);
+    if (*n)
+        memcpy(grown, *field, *n * sizeof *grown);
+    grown[(*n)++] = item;
+    *field = grown;
+}
+
 static inline void pbb_add_attr(pbb *b, Onnx__NodeProto *n, Onnx__AttributeProto *a)
 {
-    Onnx__AttributeProto **arr = pbb_alloc(b, (n->n_attribute + 1) * sizeof *arr);
-    if (n->n_attribute)
-        memcpy(arr, n->attribute, n->n_attribute * sizeof *arr);
-    arr[n->n_attribute++] = a;
-    n->attribute = arr;
+    pbb_append(b, &n->attribute, &n->n_attribute, a);
 }
 
 static inline Onnx__AttributeProto *pbb_attr_tensor(pbb *b, const char *name, Onnx__TensorProto *t)
@@ -135,20 +142,12 @@ static inline Onnx__GraphProto *pbb_graph(pbb *b, const char *name)
 
 static inline void pbb_graph_add_node(pbb *b, Onnx__GraphProto *g, Onnx__NodeProto *n)
 {
-    Onnx__NodeProto **arr = pbb_alloc(b, (g->n_node + 1) * sizeof *arr);
-    if (g->n_node)
-        memcpy(arr, g->node, g->n_node * sizeof *arr);
-    arr[g->n_node++] = n;
-    g->node = arr;
+    pbb_append(b, &g->node, &g->n_node, n);
 }
 
 static inline void pbb_graph_add_init(pbb *b, Onnx__GraphProto *g, Onnx__TensorProto *t)
 {
-    Onnx__TensorProto **arr = pbb_alloc(b, (g->n_initializer + 1) * sizeof *arr);
-    if (g->n_initializer)
-        memcpy(arr, g->initializer, g->n_initializer * sizeof *arr);
-    arr[g->n_initializer++] = t;
-    g->initializer = arr;
+    pbb_append(b, &g->initializer, &g->n_initializer, t);
 }
 
 static inline void pbb_graph_io(pbb *b, Onnx__GraphProto *g, Onnx__ValueInfoProto *in,
