@@ -4,5 +4,8 @@
 
 #include "edgec/status.h"
 #include "edgec/model.h"
+#include "edgec/array.h"
+#include "edgec/data.h"
+#include "edgec/runtime.h"
 
 #endif

@@ -7,6 +7,8 @@
 static const cli_command *const commands[] = {
     &cli_compress,
     &cli_info,
+    &cli_run,
+    &cli_eval,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 
