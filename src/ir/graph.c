@@ -182,23 +182,147 @@ static ix_entry *ix_insert(edgec_graph_index *ix, const char *name)
     return e;
 }
 
+/* A set of names, open addressing; used to find the values a subgraph captures. */
+typedef struct name_set {
+    const char **slots;
+    size_t cap, n;
+} name_set;
+
+static bool set_has(const name_set *s, const char *name)
+{
+    if (!s->cap)
+        return false;
+    for (size_t i = (size_t)hash_str(name) & (s->cap - 1);; i = (i + 1) & (s->cap - 1)) {
+        if (!s->slots[i])
+            return false;
+        if (!strcmp(s->slots[i], name))
+            return true;
+    }
+}
+
+static bool set_add(edgec_arena *a, name_set *s, const char *name)
+{
+    if (!*name || set_has(s, name))
+        return true;
+    if ((s->n + 1) * 2 > s->cap) {
+        name_set g = {NULL, s->cap ? s->cap * 2 : 16, 0};
+        if (!(g.slots = edgec__arena_calloc(a, g.cap, sizeof *g.slots)))
+            return false;
+        for (size_t i = 0; i < s->cap; i++)
+            if (s->slots[i])
+                set_add(a, &g, s->slots[i]);
+        *s = g;
+    }
+    size_t i = (size_t)hash_str(name) & (s->cap - 1);
+    while (s->slots[i])
+        i = (i + 1) & (s->cap - 1);
+    s->slots[i] = name;
+    s->n++;
+    return true;
+}
+
+/* Adds to `out` the names that `g` (and the subgraphs inside it) read but do not
+ * define: the values it captures from enclosing scopes. */
+static bool captured_names(edgec_arena *a, const edgec_graph *g, name_set *out)
+{
+    name_set defined = {0}, used = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < g->n_inputs; i++)
+        ok = set_add(a, &defined, g->inputs[i].name);
+    for (size_t i = 0; ok && i < g->n_inits; i++)
+        ok = set_add(a, &defined, g->inits[i]->name);
+    for (size_t i = 0; ok && i < g->n_sparse_inits; i++)
+        ok = set_add(a, &defined, g->sparse_inits[i]->values->name);
+    for (size_t i = 0; ok && i < g->n_nodes; i++) {
+        const edgec_node *n = g->nodes[i];
+        for (size_t k = 0; ok && k < n->n_outputs; k++)
+            ok = set_add(a, &defined, n->outputs[k]);
+        for (size_t k = 0; ok && k < n->n_inputs; k++)
+            ok = set_add(a, &used, n->inputs[k]);
+        for (size_t k = 0; ok && k < n->n_attrs; k++) {
+            const edgec_attr *at = &n->attrs[k];
+            if (at->g)
+                ok = captured_names(a, at->g, &used);
+            for (size_t j = 0; ok && at->type == EDGEC_ATTR_GRAPHS && j < at->n; j++)
+                ok = captured_names(a, at->graphs[j], &used);
+        }
+    }
+    for (size_t i = 0; ok && i < g->n_outputs; i++)
+        ok = set_add(a, &used, g->outputs[i].name);
+    for (size_t i = 0; ok && i < used.cap; i++)
+        if (used.slots[i] && !set_has(&defined, used.slots[i]))
+            ok = set_add(a, out, used.slots[i]);
+    return ok;
+}
+
+/* Records that node `n` (position `pos`) reads `name`. */
+static edgec_status add_use(edgec_arena *a, edgec_graph_index *ix, const char *name, edgec_node *n,
+                            size_t pos, size_t *pending)
+{
+    if (!*name)
+        return EDGEC_STATUS_OK;
+    /* A node reading a value twice is listed twice; the topological sort counts both. */
+    ix_entry *e = ix_insert(ix, name);
+    if (e->n_consumers == e->cap_consumers) {
+        size_t cap = e->cap_consumers ? e->cap_consumers * 2 : 2;
+        edgec_node **c = edgec__arena_calloc(a, cap, sizeof *c);
+        size_t *p = edgec__arena_calloc(a, cap, sizeof *p);
+        if (!c || !p)
+            return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
+        if (e->n_consumers) {
+            memcpy(c, e->consumers, e->n_consumers * sizeof *c);
+            memcpy(p, e->consumer_pos, e->n_consumers * sizeof *p);
+        }
+        e->consumers = c;
+        e->consumer_pos = p;
+        e->cap_consumers = cap;
+    }
+    e->consumer_pos[e->n_consumers] = pos;
+    e->consumers[e->n_consumers++] = n;
+    if (e->producer)
+        pending[pos]++;
+    return EDGEC_STATUS_OK;
+}
+
 edgec_status edgec__graph_index(edgec_arena *a, edgec_graph *g, edgec_graph_index **out)
 {
     edgec_graph_index *ix = edgec__arena_calloc(a, 1, sizeof *ix);
     if (!ix)
         return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
+    size_t *pending = calloc(g->n_nodes + 1, sizeof *pending);
+    size_t *queue = calloc(g->n_nodes + 1, sizeof *queue);
+    edgec_arena *scratch = edgec__arena_new();
+    name_set *captured = scratch ? edgec__arena_calloc(scratch, g->n_nodes + 1, sizeof *captured)
+                                 : NULL;
+    edgec_status st = EDGEC_STATUS_OK;
+    if (!pending || !queue || !captured) {
+        st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
+        goto cleanup;
+    }
+    /* The values each node's subgraphs capture, known first so the table can hold them. */
     size_t names = g->n_inits + g->n_inputs + 1;
-    for (size_t i = 0; i < g->n_nodes; i++)
-        names += g->nodes[i]->n_inputs + g->nodes[i]->n_outputs;
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const edgec_node *n = g->nodes[i];
+        bool ok = true;
+        for (size_t k = 0; ok && k < n->n_attrs; k++) {
+            const edgec_attr *at = &n->attrs[k];
+            if (at->g)
+                ok = captured_names(scratch, at->g, &captured[i]);
+            for (size_t j = 0; ok && at->type == EDGEC_ATTR_GRAPHS && j < at->n; j++)
+                ok = captured_names(scratch, at->graphs[j], &captured[i]);
+        }
+        if (!ok) {
+            st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
+            goto cleanup;
+        }
+        names += n->n_inputs + n->n_outputs + captured[i].n;
+    }
     ix->cap = 16;
     while (ix->cap < names * 2)
         ix->cap *= 2;
     ix->slots = edgec__arena_calloc(a, ix->cap, sizeof *ix->slots);
     ix->topo = edgec__arena_calloc(a, g->n_nodes + 1, sizeof *ix->topo);
-    size_t *pending = calloc(g->n_nodes + 1, sizeof *pending);
-    size_t *queue = calloc(g->n_nodes + 1, sizeof *queue);
-    edgec_status st = EDGEC_STATUS_OK;
-    if (!ix->slots || !ix->topo || !pending || !queue) {
+    if (!ix->slots || !ix->topo) {
         st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
         goto cleanup;
     }
@@ -221,34 +345,18 @@ edgec_status edgec__graph_index(edgec_arena *a, edgec_graph *g, edgec_graph_inde
             e->producer = n;
         }
     }
-    /* Consumers, and for each node how many of its inputs wait on a producer here. */
+    /* Consumers, and for each node how many of its inputs wait on a producer here. A
+     * node owning subgraphs also consumes every value they capture from this scope. */
     for (size_t i = 0; i < g->n_nodes; i++) {
         edgec_node *n = g->nodes[i];
-        for (size_t k = 0; k < n->n_inputs; k++) {
-            if (!*n->inputs[k])
-                continue;
-            ix_entry *e = ix_insert(ix, n->inputs[k]);
-            if (e->n_consumers == e->cap_consumers) {
-                size_t cap = e->cap_consumers ? e->cap_consumers * 2 : 2;
-                edgec_node **c = edgec__arena_calloc(a, cap, sizeof *c);
-                size_t *pos = edgec__arena_calloc(a, cap, sizeof *pos);
-                if (!c || !pos) {
-                    st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
-                    goto cleanup;
-                }
-                if (e->n_consumers) {
-                    memcpy(c, e->consumers, e->n_consumers * sizeof *c);
-                    memcpy(pos, e->consumer_pos, e->n_consumers * sizeof *pos);
-                }
-                e->consumers = c;
-                e->consumer_pos = pos;
-                e->cap_consumers = cap;
-            }
-            e->consumer_pos[e->n_consumers] = i;
-            e->consumers[e->n_consumers++] = n;
-            if (e->producer)
-                pending[i]++;
-        }
+        for (size_t k = 0; k < n->n_inputs; k++)
+            if ((st = add_use(a, ix, n->inputs[k], n, i, pending)))
+                goto cleanup;
+        /* Slots are visited in hash order, which depends only on the names. */
+        for (size_t k = 0; k < captured[i].cap; k++)
+            if (captured[i].slots[k] &&
+                (st = add_use(a, ix, captured[i].slots[k], n, i, pending)))
+                goto cleanup;
     }
     /* Kahn's algorithm, seeded in file order so the result is stable. */
     size_t head = 0, tail = 0;
@@ -284,6 +392,7 @@ edgec_status edgec__graph_index(edgec_arena *a, edgec_graph *g, edgec_graph_inde
 cleanup:
     free(pending);
     free(queue);
+    edgec__arena_free(scratch);
     return st;
 }
 

@@ -831,6 +831,8 @@ static edgec_status run_plan(edgec_session *s, const plan *p, frame *parent,
         s->cur = &f;
         st = sp->op->run(&ctx);
         s->cur = saved;
+        if (st == EDGEC_STATUS_NO_MEMORY && ctx.alloc_status)
+            st = ctx.alloc_status; /* e.g. LIMIT for a shape over the tensor size cap */
         for (size_t k = 0; !st && k < n->n_outputs; k++) {
             if (sp->out[k] >= 0 && !out_ptrs[k])
                 st = edgec__op_fail(&ctx, EDGEC_STATUS_INTERNAL,

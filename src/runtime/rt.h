@@ -27,6 +27,11 @@ typedef struct edgec_rt_tensor {
     bool owned;    /* data was allocated by the runtime; false when it borrows a weight */
 } edgec_rt_tensor;
 
+/* No single runtime tensor may exceed this. Shapes computed at run time (ConstantOfShape,
+ * Expand, Range, Tile) come from the file, and with memory overcommit a huge allocation
+ * succeeds and only its zero-fill gets the process killed: refuse it cleanly instead. */
+#define EDGEC_MAX_TENSOR_BYTES ((size_t)4 << 30)
+
 struct edgec_session; /* the executor's state, private to src/runtime/exec.c */
 
 /* What a kernel sees. Inputs omitted in the model ("" names, or fewer inputs than the
@@ -41,6 +46,8 @@ typedef struct edgec_op_ctx {
     struct edgec_session *session;
     int threads; /* kernels may split work across this many threads; results must not
                     depend on it */
+    edgec_status alloc_status; /* why edgec__rt_output last failed: kernels report a NULL
+                                  output as NO_MEMORY, the executor reports this instead */
 } edgec_op_ctx;
 
 typedef edgec_status (*edgec_op_fn)(edgec_op_ctx *ctx);

@@ -26,6 +26,11 @@ static edgec_status shape_bytes(int32_t dtype, int32_t rank, const int64_t *dims
     if (!edgec__dtype_nbytes(dtype, n, nbytes))
         return edgec__fail(EDGEC_STATUS_UNSUPPORTED, "data type %s cannot be held by the runtime",
                            edgec__dtype(dtype)->name);
+    if (*nbytes > EDGEC_MAX_TENSOR_BYTES)
+        return edgec__fail(EDGEC_STATUS_LIMIT,
+                           "a tensor of %lld elements (%zu bytes) exceeds the runtime's "
+                           "per-tensor limit of %zu bytes",
+                           (long long)n, *nbytes, EDGEC_MAX_TENSOR_BYTES);
     *numel = n;
     return EDGEC_STATUS_OK;
 }
@@ -93,7 +98,7 @@ edgec_rt_tensor *edgec__rt_output(edgec_op_ctx *ctx, size_t index, int32_t dtype
     if (st) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", edgec_error_message());
-        edgec__op_fail(ctx, st, "output %zu: %s", index, msg);
+        ctx->alloc_status = edgec__op_fail(ctx, st, "output %zu: %s", index, msg);
         return NULL;
     }
     edgec__rt_tensor_free(ctx->outputs[index]);

@@ -395,6 +395,43 @@ static void test_index_topo_and_cycles(void **state)
     pbb_free(&b);
 }
 
+static void test_index_counts_captured_values(void **state)
+{
+    (void)state;
+    /* main: If(cond){then: Identity(P) -> t} listed BEFORE Relu(X) -> P. P is read only
+     * inside the branch, so the If must still come after Relu and count as P's consumer. */
+    static const char *const id_in[] = {"P", NULL}, *const relu_in[] = {"X", NULL};
+    static const char *const relu_out[] = {"P", NULL};
+    pbb b = {0};
+    Onnx__GraphProto *then = pbb_graph(&b, "then");
+    pbb_graph_add_node(&b, then, pbb_node(&b, "Identity", "id", id_in, then_out));
+    pbb_graph_io(&b, then, NULL, pbb_value(&b, "t", 1, 2, x_dims));
+    Onnx__GraphProto *g = pbb_graph(&b, "main");
+    Onnx__NodeProto *nif = pbb_node(&b, "If", "the_if", if_in, if_out);
+    pbb_add_attr(&b, nif, pbb_attr_graph(&b, "then_branch", then));
+    pbb_add_attr(&b, nif, pbb_attr_graph(&b, "else_branch", then));
+    pbb_graph_add_node(&b, g, nif);
+    pbb_graph_add_node(&b, g, pbb_node(&b, "Relu", "relu", relu_in, relu_out));
+    pbb_graph_io(&b, g, pbb_value(&b, "X", 1, 2, x_dims), pbb_value(&b, "Z", 1, 2, x_dims));
+    size_t len;
+    uint8_t *buf = pbb_pack(pbb_model(&b, g, 13), &len);
+    edgec_model *m;
+    assert_int_equal(load_bytes(buf, len, &m), EDGEC_STATUS_OK);
+    edgec_graph_index *ix;
+    assert_int_equal(edgec__graph_index(m->arena, m->graph, &ix), EDGEC_STATUS_OK);
+    size_t n;
+    edgec_node *const *consumers = edgec__index_consumers(ix, "P", &n);
+    assert_int_equal(n, 1);
+    assert_string_equal(consumers[0]->op_type, "If");
+    edgec_node *const *topo = edgec__index_topo(ix, &n);
+    assert_int_equal(n, 2);
+    assert_string_equal(topo[0]->op_type, "Relu");
+    assert_string_equal(topo[1]->op_type, "If");
+    edgec_model_free(m);
+    free(buf);
+    pbb_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_truncations_never_crash),
         cmocka_unit_test(test_overlong_varint_and_bad_wire_type),
         cmocka_unit_test(test_index_topo_and_cycles),
+        cmocka_unit_test(test_index_counts_captured_values),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

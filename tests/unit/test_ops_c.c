@@ -126,7 +126,8 @@ static run_result run_op_t(tnode *t, int64_t opset, size_t nin, edgec_rt_tensor 
     const edgec_rt_tensor *cins[12];
     for (size_t i = 0; i < nin; i++)
         cins[i] = ins[i];
-    edgec_op_ctx ctx = {&t->node, opset, nin, cins, t->node.n_outputs, r.out, NULL, threads};
+    edgec_op_ctx ctx = {.node = &t->node, .opset = opset, .n_inputs = nin, .inputs = cins,
+                        .n_outputs = t->node.n_outputs, .outputs = r.out, .threads = threads};
     r.st = op->run(&ctx);
     return r;
 }
