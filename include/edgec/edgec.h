@@ -4,6 +4,7 @@
 
 #include "edgec/status.h"
 #include "edgec/model.h"
+#include "edgec/pipeline.h"
 #include "edgec/array.h"
 #include "edgec/data.h"
 #include "edgec/runtime.h"

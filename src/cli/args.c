@@ -68,3 +68,11 @@ const char *cli_value(cli_args *a)
         return NULL;
     return a->argv[++a->i];
 }
+
+void cli_print_usage(const cli_command *cmd, FILE *out)
+{
+    if (cmd->print_usage)
+        cmd->print_usage(out);
+    else
+        fputs(cmd->usage, out);
+}

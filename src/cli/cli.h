@@ -3,6 +3,7 @@
 #define EDGEC_CLI_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "edgec/edgec.h"
 
@@ -11,9 +12,13 @@
 typedef struct cli_command {
     const char *name;
     const char *summary;
-    const char *usage;
+    const char *usage; /* static usage text, or NULL when `print_usage` builds it */
     int (*run)(int argc, char **argv);
+    void (*print_usage)(FILE *out);
 } cli_command;
+
+/* Prints the command's usage text. */
+void cli_print_usage(const cli_command *cmd, FILE *out);
 
 extern const cli_command cli_info;
 extern const cli_command cli_compress;

@@ -35,6 +35,7 @@ const cli_command cli_eval = {
     "  --input-shape NAME:D0xD1...  fix the shape of input NAME (repeatable)\n"
     "  --threads N            worker threads for kernels (default 1; results identical)\n",
     run,
+    NULL,
 };
 
 #define MAX_SHAPES 64

@@ -16,6 +16,7 @@ const cli_command cli_info = {
     "Options:\n"
     "  --json    machine-readable output\n",
     run,
+    NULL,
 };
 
 static int run(int argc, char **argv)

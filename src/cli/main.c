@@ -58,7 +58,7 @@ int main(int argc, char **argv)
         const cli_command *c = find(argv[2]);
         if (!c)
             return cli_usage_error(NULL, "unknown command '%s'", argv[2]);
-        fputs(c->usage, stdout);
+        cli_print_usage(c, stdout);
         return 0;
     }
     const cli_command *c = find(cmd);
@@ -68,7 +68,7 @@ int main(int argc, char **argv)
         if (!strcmp(argv[i], "--"))
             break;
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-            fputs(c->usage, stdout);
+            cli_print_usage(c, stdout);
             return 0;
         }
     }

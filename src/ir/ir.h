@@ -216,6 +216,7 @@ struct edgec_model {
     size_t n_files;
     bool had_external;  /* some tensor was read from external data */
     uint64_t file_size;
+    void *names; /* every name in use, built by edgec__unique_name on first use */
     const void *origin;
 };
 
