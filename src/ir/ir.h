@@ -220,6 +220,11 @@ struct edgec_model {
     const void *origin;
 };
 
+/* Checks that every value is defined once, every node input and graph output is
+ * defined in its graph or an enclosing one, and no graph has a cycle. INVALID_MODEL
+ * naming the node and graph otherwise. */
+edgec_status edgec__model_validate(edgec_model *m);
+
 /* Version of the default ("" or "ai.onnx") opset the model imports, 0 if none. */
 int64_t edgec__model_opset(const edgec_model *m, const char *domain);
 

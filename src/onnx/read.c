@@ -672,5 +672,6 @@ edgec_status edgec__ir_from_proto(edgec_model *m, Onnx__ModelProto *pb)
         m->meta[i].value = str_or_empty(pb->metadata_props[i]->value);
         m->meta[i].origin = pb->metadata_props[i];
     }
-    return read_graph(&r, pb->graph, NULL, NULL, NULL, &m->graph);
+    edgec_status st = read_graph(&r, pb->graph, NULL, NULL, NULL, &m->graph);
+    return st ? st : edgec__model_validate(m);
 }

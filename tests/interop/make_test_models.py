@@ -27,8 +27,19 @@ Runtime 1.30 (CPU). Written into OUTDIR:
                           GraphProto, NodeProto, TensorProto) that a round trip must keep.
   external_data/external_data.onnx + external_data/weights.bin
                           weights in an external data file beside the model.
+  lstm_if.onnx            recurrent audio-style model: a torch-exported 2-layer LSTM (16->32) whose
+                          weights were moved from initializers into Constant nodes, then an If on a
+                          bool input `use_alt`: the else branch averages the sequence over time
+                          and projects it (Constant weights); the then branch runs a second,
+                          reverse-direction LSTM (Constant W/R/B, initial state) over the sequence
+                          and projects its last hidden state. Inputs `X` [T=12,N=1,F=16], `use_alt`
+                          []; outputs `logits` [1,10], `h_n` and `c_n` [2,1,32]. No initializers.
+  transformer_block.onnx  torch nn.TransformerEncoderLayer(d_model=64, nhead=4,
+                          dim_feedforward=128, batch_first=True), eval mode, biases and LayerNorm
+                          affine randomized (seeded), opset 14 (LayerNorm decomposed by the
+                          exporter), input `X` [1,16,64], output `Y` [1,16,64].
 
-Models named if_* / loop_* take bool/int64 control inputs: run several seeds
+Models named if_* / loop_* / *_if take bool/int64 control inputs: run several seeds
 (ort_compare.js --seed 0,1,...,7) to exercise every branch.
 """
 
@@ -359,6 +370,92 @@ def make_torchvision(outdir, size):
         print("wrote", path)
 
 
+def _export(net, x, path, opset, input_names, output_names):
+    """torch.onnx.export into a temporary file; returns the loaded ModelProto."""
+    import torch
+
+    tmp = path + ".tmp"
+    torch.onnx.export(net, x, tmp, opset_version=opset, input_names=input_names, output_names=output_names,
+                      do_constant_folding=True)
+    m = onnx.load(tmp)
+    os.remove(tmp)
+    return m
+
+
+def make_lstm_if(outdir):
+    """Recurrent audio-style model: torch LSTM, weights in Constant nodes, If with Constant weights."""
+    import torch
+
+    torch.manual_seed(2000)
+    T, F, H, H2, C = 12, 16, 32, 24, 10
+    lstm = torch.nn.LSTM(F, H, num_layers=2).eval()
+    path = os.path.join(outdir, "lstm_if.onnx")
+    with torch.no_grad():
+        m = _export(lstm, torch.zeros(T, 1, F), path, OPSET, ["X"], ["out", "h_n", "c_n"])
+    g = m.graph
+    assert [n.op_type for n in g.node].count("LSTM") == 2, "expected one ONNX LSTM per layer"
+
+    # the exporter's initializers (W, R, B per layer) become Constant nodes: no initializers left
+    nodes = [const(t.name, numpy_helper.to_array(t)) for t in g.initializer] + list(g.node)
+    rng = np.random.RandomState(2000)
+
+    # else branch (use_alt false): mean over time, projection
+    else_g = helper.make_graph(
+        [helper.make_node("ReduceMean", ["out"], ["avg_mean"], axes=[0], keepdims=0),
+         const("avg_W", rand(rng, H, C, scale=0.3)),
+         const("avg_B", rand(rng, C, scale=0.1)),
+         helper.make_node("MatMul", ["avg_mean", "avg_W"], ["avg_mm"]),
+         helper.make_node("Add", ["avg_mm", "avg_B"], ["avg_Y"])],
+        "avg_head", [], [f32("avg_Y", [1, C])])
+    # then branch (use_alt true): a reverse LSTM over the sequence, its last hidden state projected
+    g4 = 4 * H2
+    then_g = helper.make_graph(
+        [const("rev_W", rand(rng, 1, g4, H, scale=0.2)),
+         const("rev_R", rand(rng, 1, g4, H2, scale=0.2)),
+         const("rev_B", rand(rng, 1, 2 * g4, scale=0.1)),
+         const("rev_h0", rand(rng, 1, 1, H2, scale=0.1)),
+         const("rev_c0", rand(rng, 1, 1, H2, scale=0.1)),
+         helper.make_node("LSTM", ["out", "rev_W", "rev_R", "rev_B", "", "rev_h0", "rev_c0"],
+                          ["", "rev_Yh", ""], hidden_size=H2, direction="reverse"),
+         const("rev_shape", np.array([1, H2], np.int64)),
+         helper.make_node("Reshape", ["rev_Yh", "rev_shape"], ["rev_h"]),
+         const("rev_P", rand(rng, H2, C, scale=0.3)),
+         const("rev_PB", rand(rng, C, scale=0.1)),
+         helper.make_node("MatMul", ["rev_h", "rev_P"], ["rev_mm"]),
+         helper.make_node("Add", ["rev_mm", "rev_PB"], ["rev_Y"])],
+        "rev_lstm_head", [], [f32("rev_Y", [1, C])])
+    nodes.append(helper.make_node("If", ["use_alt"], ["logits"], then_branch=then_g, else_branch=else_g))
+
+    graph = helper.make_graph(
+        nodes, "lstm_if",
+        [f32("X", [T, 1, F]), helper.make_tensor_value_info("use_alt", TensorProto.BOOL, [])],
+        [f32("logits", [1, C]), f32("h_n", [2, 1, H]), f32("c_n", [2, 1, H])])
+    write(model(graph), path)
+    print("wrote", path)
+
+
+def make_transformer_block(outdir):
+    """torch TransformerEncoderLayer (eval), exported at opset 14."""
+    import torch
+
+    torch.manual_seed(2001)
+    net = torch.nn.TransformerEncoderLayer(d_model=64, nhead=4, dim_feedforward=128, batch_first=True).eval()
+    # torch initializes biases to 0 and LayerNorm to (1, 0): randomize them so that every
+    # parameter matters (and the exporter cannot merge equal ones)
+    with torch.no_grad():
+        for p in net.parameters():
+            if p.dim() == 1:
+                p.copy_(torch.randn(p.shape) * 0.1)
+        net.norm1.weight.add_(1.0)
+        net.norm2.weight.add_(1.0)
+    path = os.path.join(outdir, "transformer_block.onnx")
+    # exported with autograd enabled on purpose: in eval mode under no_grad, torch 1.13 takes
+    # the fused "fast path" (aten::_transformer_encoder_layer_fwd), which has no ONNX symbolic
+    m = _export(net, torch.zeros(1, 16, 64), path, 14, ["X"], ["Y"])
+    write(m, path)
+    print("wrote", path)
+
+
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("outdir")
@@ -387,6 +484,8 @@ def main(argv):
 
     if not args.no_torch:
         make_torchvision(out, TV_SIZE)
+        make_lstm_if(out)
+        make_transformer_block(out)
     return 0
 
 

@@ -22,6 +22,7 @@ static const char *const gemm_in[] = {"X", "W", "B", NULL};
 static const char *const gemm_out[] = {"Y", NULL};
 static const char *const b_out[] = {"B", NULL};
 static const char *const if_in[] = {"cond", NULL};
+static const char *const sample_if_in[] = {"Y", NULL};
 static const char *const if_out[] = {"Z", NULL};
 static const char *const then_out[] = {"t", NULL};
 
@@ -41,7 +42,7 @@ static Onnx__ModelProto *sample(pbb *b)
                                                                sizeof then_data)));
     pbb_graph_add_node(b, then, ct);
     pbb_graph_io(b, then, NULL, pbb_value(b, "t", 1, 1, b_dims));
-    Onnx__NodeProto *nif = pbb_node(b, "If", "the_if", if_in, if_out);
+    Onnx__NodeProto *nif = pbb_node(b, "If", "the_if", sample_if_in, if_out);
     pbb_add_attr(b, nif, pbb_attr_graph(b, "then_branch", then));
     pbb_add_attr(b, nif, pbb_attr_graph(b, "else_branch", then));
     pbb_graph_add_node(b, g, nif);
@@ -261,6 +262,7 @@ static Onnx__ModelProto *nested_ifs(pbb *b, int depth)
         pbb_add_attr(b, n, pbb_attr_graph(b, "then_branch", inner));
         pbb_add_attr(b, n, pbb_attr_graph(b, "else_branch", leaf));
         pbb_graph_add_node(b, g, n);
+        pbb_graph_io(b, g, pbb_value(b, "cond", 9, 0, NULL), NULL);
         inner = g;
     }
     return pbb_model(b, inner, 13);
@@ -407,7 +409,7 @@ static void test_index_counts_captured_values(void **state)
     pbb_graph_add_node(&b, then, pbb_node(&b, "Identity", "id", id_in, then_out));
     pbb_graph_io(&b, then, NULL, pbb_value(&b, "t", 1, 2, x_dims));
     Onnx__GraphProto *g = pbb_graph(&b, "main");
-    Onnx__NodeProto *nif = pbb_node(&b, "If", "the_if", if_in, if_out);
+    Onnx__NodeProto *nif = pbb_node(&b, "If", "the_if", relu_in, if_out);
     pbb_add_attr(&b, nif, pbb_attr_graph(&b, "then_branch", then));
     pbb_add_attr(&b, nif, pbb_attr_graph(&b, "else_branch", then));
     pbb_graph_add_node(&b, g, nif);
@@ -432,6 +434,35 @@ static void test_index_counts_captured_values(void **state)
     pbb_free(&b);
 }
 
+static void test_structure_checked_at_load(void **state)
+{
+    (void)state;
+    static const char *const ghost_in[] = {"X", "ghost", NULL}, *const add_out[] = {"Y", NULL};
+    static const char *const a_in[] = {"X", "b", NULL}, *const a_out[] = {"a", NULL};
+    static const char *const nb_in[] = {"a", NULL}, *const nb_out[] = {"b", NULL};
+    pbb b = {0};
+    /* A node reading a value nothing defines. */
+    Onnx__GraphProto *g = pbb_graph(&b, "main");
+    pbb_graph_add_node(&b, g, pbb_node(&b, "Add", "adder", ghost_in, add_out));
+    pbb_graph_io(&b, g, pbb_value(&b, "X", 1, 2, x_dims), pbb_value(&b, "Y", 1, 2, x_dims));
+    expect_refused(pbb_model(&b, g, 13), EDGEC_STATUS_INVALID_MODEL, "'adder' (Add) reads 'ghost'");
+    /* The same value defined by two nodes. */
+    pbb_graph_add_node(&b, g, pbb_node(&b, "Relu", "again", gemm_in, add_out));
+    g->node[0]->input = (char **)gemm_in;
+    expect_refused(pbb_model(&b, g, 13), EDGEC_STATUS_INVALID_MODEL, "already defined");
+    /* A graph output nothing defines. */
+    Onnx__GraphProto *g2 = pbb_graph(&b, "main");
+    pbb_graph_io(&b, g2, pbb_value(&b, "X", 1, 2, x_dims), pbb_value(&b, "nowhere", 1, 2, x_dims));
+    expect_refused(pbb_model(&b, g2, 13), EDGEC_STATUS_INVALID_MODEL, "graph output 'nowhere'");
+    /* Two nodes feeding each other. */
+    Onnx__GraphProto *g3 = pbb_graph(&b, "main");
+    pbb_graph_add_node(&b, g3, pbb_node(&b, "Add", "na", a_in, a_out));
+    pbb_graph_add_node(&b, g3, pbb_node(&b, "Relu", "nb", nb_in, nb_out));
+    pbb_graph_io(&b, g3, pbb_value(&b, "X", 1, 2, x_dims), pbb_value(&b, "b", 1, 2, x_dims));
+    expect_refused(pbb_model(&b, g3, 13), EDGEC_STATUS_INVALID_MODEL, "cycle");
+    pbb_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -449,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_overlong_varint_and_bad_wire_type),
         cmocka_unit_test(test_index_topo_and_cycles),
         cmocka_unit_test(test_index_counts_captured_values),
+        cmocka_unit_test(test_structure_checked_at_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
