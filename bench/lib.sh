@@ -81,13 +81,17 @@ markers is kept) and states the date, machine (cores, CPU model, RAM, kernel) an
 it was measured with, so sections from different runs can be told apart.
 
 Rerun everything: `bench/run` (builds `build/edgec` in Release first if it is missing).
-Rerun one benchmark: `bench/load_save.sh [EDGEC_BIN]` (default `build/edgec`).
-Knobs (environment): `BENCH_RUNS` (runs per tool, default 5), `BENCH_MB` (model size in MiB,
-default 100), `BENCH_SEED` (default 0), `BENCH_DOC` (file to update, default this one),
-`BENCH_TIMEOUT` (seconds per run, default none), `BENCH_STRICT=1` (exit 3 when a target is
-missed). Needs `/usr/bin/time` (apt `time`) and
-`/usr/bin/python3` with `python3-onnx` and `python3-numpy` (to generate the model once; it is
-cached in `bench/.cache/`).
+Rerun one benchmark: `bench/load_save.sh [EDGEC_BIN]` or `bench/interp.sh [EDGEC_BIN]`
+(default `build/edgec`).
+Knobs (environment): `BENCH_RUNS` (runs per tool, default 5), `BENCH_MB` (load_save model size
+in MiB, default 100), `BENCH_REPEAT` (interp: inferences per process, default 50),
+`BENCH_MODELS` (interp: default `resnet18 mobilenet_v2`), `BENCH_SEED` (default 0),
+`BENCH_DOC` (file to update, default this one), `BENCH_TIMEOUT` (seconds per run, default
+none), `BENCH_STRICT=1` (exit 3 when a target is missed). Needs `/usr/bin/time` (apt `time`)
+and `/usr/bin/python3` with `python3-onnx` and `python3-numpy` (to generate the models once;
+they are cached in `bench/.cache/`); interp also needs torch + torchvision for the exports,
+and Node.js with onnxruntime-node (`npm install --ignore-scripts --no-package-lock --prefix
+tests/interop`).
 EOF
 }
 

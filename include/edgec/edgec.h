@@ -8,5 +8,7 @@
 #include "edgec/array.h"
 #include "edgec/data.h"
 #include "edgec/runtime.h"
+#include "edgec/container.h"
+#include "edgec/report.h"
 
 #endif

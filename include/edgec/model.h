@@ -50,6 +50,12 @@ edgec_status edgec_model_save(edgec_model *model, const char *path, const edgec_
  * inline, so this fails for models over the 2 GB protobuf limit. */
 edgec_status edgec_model_save_buffer(edgec_model *model, void **data, size_t *size);
 
+/** Checks that no weight holds a NaN or an infinity: initializers, sparse initializers,
+ * tensor attributes (Constant values included) and Constant value_float(s), in every
+ * subgraph, for every floating-point type (float8 NaN patterns included). Fails with
+ * INVALID_MODEL naming the first such tensor, its graph and the element index. */
+edgec_status edgec_model_check_finite(const edgec_model *model);
+
 /** Releases the model and all its memory. Accepts NULL. */
 void edgec_model_free(edgec_model *model);
 

@@ -56,6 +56,11 @@ bool edgec_pipeline_has_passes(const edgec_pipeline *p);
  * pipeline changes or is freed. */
 const char *edgec_pipeline_describe(edgec_pipeline *p);
 
+/** The `i`-th enabled pass in run order: its name and its value (NULL when given
+ * without one). False when there are fewer passes. */
+bool edgec_pipeline_pass_at(const edgec_pipeline *p, size_t i, const char **name,
+                            const char **value);
+
 /** Runs the enabled passes on `model`, editing it in place, and records the edgec version
  * and settings in its metadata_props. On failure the model may be partly edited and must
  * not be saved. Messages of what each pass did go to `log` (may be NULL). */

@@ -24,6 +24,8 @@ extern const cli_command cli_info;
 extern const cli_command cli_compress;
 extern const cli_command cli_run;
 extern const cli_command cli_eval;
+extern const cli_command cli_unpack;
+extern const cli_command cli_emit_c;
 
 /* Prints "edgec: <message>" for a usage error and returns exit code 1. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)

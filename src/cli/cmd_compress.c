@@ -1,8 +1,11 @@
 /* edgec compress MODEL [-o OUT] [passes] [options] */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 
@@ -38,6 +41,27 @@ static void usage(FILE *out)
     fputs("\nData:\n"
           "  --calib FILE               calibration inputs for data-aware passes (.npz keyed by\n"
           "                             input name, first axis = samples; .npy; .pb folder)\n"
+          "  --eval FILE                evaluate the original and the result on FILE (same\n"
+          "                             formats; an int64 `labels` array gives top-1 accuracy)\n"
+          "  --eval-samples N           evaluate on the first N samples only\n"
+          "  --threads N                interpreter threads for the evaluation (results do\n"
+          "                             not depend on N)\n"
+          "\nQuality gate (checked on the result in memory, before anything is written):\n"
+          "  --max-drop P               fail if top-1 accuracy drops by more than P points\n"
+          "                             (without labels: if top-1 changes on more than P% of\n"
+          "                             samples, which bounds the drop)\n"
+          "  --min-cosine C             fail if the output cosine similarity is below C\n"
+          "                             A failed gate writes no model, still writes --report,\n"
+          "                             says by how much it missed and exits with code 3.\n"
+          "                             Without --eval, seeded synthetic inputs are used.\n"
+          "\nReport:\n"
+          "  --report FILE              write the report as .json, .md or .html (by extension;\n"
+          "                             docs/REPORT.md); repeatable. A text summary always\n"
+          "                             goes to stderr (unless -q).\n"
+          "  --report-timestamp         put the time in the report (off: same run, same bytes)\n"
+          "  --depfile FILE             write a make depfile: OUT depends on MODEL, its\n"
+          "                             external data files, --calib and --eval data\n"
+          "  --progress, --no-progress  progress bar on stderr (default: on a terminal)\n"
           "\nOutput and other options:\n"
           "  -o, --output OUT           where to write (\"-\" is standard output, refused on a\n"
           "                             terminal). Default: MODEL with .onnx replaced by\n"
@@ -50,6 +74,11 @@ static void usage(FILE *out)
           "                             Automatic when the input used external data or the\n"
           "                             model passes the 2 GB protobuf limit.\n"
           "  --no-external-data         keep every tensor inside the model file\n"
+          "  --allow-nonfinite          keep NaN/Inf weights as they are (refused by default,\n"
+          "                             exit 2 naming the tensor)\n"
+          "  --huffman                  write an .edgec container instead (entropy-coded\n"
+          "                             weights, docs/FORMAT.md); default OUT: MODEL.edgec.\n"
+          "                             'edgec unpack' gives back the exact ONNX file\n"
           "  -q, --quiet                print nothing but errors\n",
           out);
 }
@@ -68,13 +97,6 @@ static char *default_output(const char *in)
     return out;
 }
 
-static long long file_bytes(const char *path)
-{
-    struct stat sb;
-    if (!strcmp(path, "-") || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
-        return -1;
-    return (long long)sb.st_size;
-}
 
 /* Whether pipeline option `name` takes a value as the next argument (options whose
  * value is optional take one only as --name=VALUE). */
@@ -87,118 +109,353 @@ static const edgec_option_info *pipeline_option(const char *name)
     return NULL;
 }
 
-static int run(int argc, char **argv)
+/* ---- progress bar ---------------------------------------------------------------------- */
+
+/* A one-line bar on stderr, redrawn only when the shown figure changes, erased before
+ * anything else is printed. */
+typedef struct progress_bar {
+    bool drawn;
+    int last;             /* permille last drawn, -1 for none */
+    char stage[40];
+} progress_bar;
+
+static void bar_clear(progress_bar *b)
 {
-    const char *in = NULL, *out = NULL, *calib_path = NULL;
-    bool quiet = false;
-    edgec_save_options save = {0};
-    edgec_pipeline *p = NULL;
-    edgec_dataset *calib = NULL;
-    edgec_model *m = NULL;
-    char *owned = NULL;
-    int rc = 0;
-    edgec_status st = edgec_pipeline_create(&p);
-    if (st)
-        return cli_fail(st);
+    if (b->drawn)
+        fputs("\r\033[K", stderr);
+    b->drawn = false;
+    b->last = -1;
+    b->stage[0] = '\0';
+}
+
+static void bar_draw(void *user, const char *stage, int64_t done, int64_t total)
+{
+    progress_bar *b = user;
+    int permille = total > 0 ? (int)(done * 1000 / total) : 0;
+    if (!strcmp(b->stage, stage) && permille == b->last)
+        return;
+    snprintf(b->stage, sizeof b->stage, "%s", stage);
+    b->last = permille;
+    char bar[31];
+    int fill = permille * 30 / 1000;
+    for (int i = 0; i < 30; i++)
+        bar[i] = i < fill ? '#' : '.';
+    bar[30] = '\0';
+    fprintf(stderr, "\r\033[Kedgec: %-12s [%s] %lld/%lld", stage, bar, (long long)done,
+            (long long)total);
+    fflush(stderr);
+    b->drawn = true;
+}
+
+/* ---- the command ----------------------------------------------------------------------- */
+
+#define MAX_REPORTS 8
+
+typedef struct job {
+    const char *in, *out, *calib_path, *eval_path, *depfile_path;
+    const char *reports[MAX_REPORTS];
+    size_t n_reports;
+    bool quiet, allow_nonfinite, huffman, report_timestamp;
+    int progress; /* 1 on, 0 off, -1 on a terminal only */
+    edgec_gate gate;
+    unsigned long long eval_samples, threads, seed;
+    edgec_save_options save;
+    edgec_pipeline *p;
+    edgec_dataset *calib, *evalset;
+    edgec_model *m, *ref;
+    edgec_report *report;
+    char *owned;
+    progress_bar bar;
+} job;
+
+static bool parse_u64(const char *s, unsigned long long lo, unsigned long long hi,
+                      unsigned long long *out)
+{
+    char *end = NULL;
+    if (!s || !*s || *s == '-')
+        return false;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_num(const char *s, double lo, double hi, double *out)
+{
+    char *end = NULL;
+    if (!s || !*s)
+        return false;
+    double v = strtod(s, &end);
+    if (*end || !isfinite(v) || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Reads the command line into `j`; returns an exit code, 0 to go on. */
+static int parse(job *j, int argc, char **argv)
+{
+    edgec_status st;
     cli_args a;
     cli_args_init(&a, argc, argv);
     while (cli_args_next(&a)) {
         const edgec_option_info *po;
+        const char *v;
         if (a.positional) {
-            if (in) {
-                rc = cli_usage_error(&cli_compress, "unexpected argument '%s'", a.opt);
-                goto cleanup;
-            }
-            in = a.opt;
+            if (j->in)
+                return cli_usage_error(&cli_compress, "unexpected argument '%s'", a.opt);
+            j->in = a.opt;
         } else if (cli_is(&a, "-o") || cli_is(&a, "--output")) {
-            if (!(out = cli_value(&a)) || !*out) {
-                rc = cli_usage_error(&cli_compress, "%s needs a file name", a.opt);
-                goto cleanup;
-            }
+            if (!(j->out = cli_value(&a)) || !*j->out)
+                return cli_usage_error(&cli_compress, "%s needs a file name", a.opt);
         } else if (cli_is(&a, "--calib")) {
-            if (!(calib_path = cli_value(&a)) || !*calib_path) {
-                rc = cli_usage_error(&cli_compress, "--calib needs a data file");
-                goto cleanup;
-            }
+            if (!(j->calib_path = cli_value(&a)) || !*j->calib_path)
+                return cli_usage_error(&cli_compress, "--calib needs a data file");
+        } else if (cli_is(&a, "--eval")) {
+            if (!(j->eval_path = cli_value(&a)) || !*j->eval_path)
+                return cli_usage_error(&cli_compress, "--eval needs a data file");
+        } else if (cli_is(&a, "--eval-samples")) {
+            if (!parse_u64(cli_value(&a), 1, 1ull << 40, &j->eval_samples))
+                return cli_usage_error(&cli_compress, "--eval-samples needs a positive count");
+        } else if (cli_is(&a, "--threads")) {
+            if (!parse_u64(cli_value(&a), 1, 256, &j->threads))
+                return cli_usage_error(&cli_compress, "--threads needs a count from 1 to 256");
+        } else if (cli_is(&a, "--max-drop")) {
+            if (!parse_num(v = cli_value(&a), 0, 100, &j->gate.max_drop))
+                return cli_usage_error(&cli_compress,
+                                       "--max-drop needs top-1 percentage points in [0, 100], "
+                                       "not '%s'",
+                                       v ? v : "");
+        } else if (cli_is(&a, "--min-cosine")) {
+            if (!parse_num(v = cli_value(&a), 0, 1, &j->gate.min_cosine))
+                return cli_usage_error(&cli_compress,
+                                       "--min-cosine needs a cosine similarity in [0, 1], not '%s'",
+                                       v ? v : "");
+        } else if (cli_is(&a, "--report")) {
+            edgec_report_format fmt;
+            if (!(v = cli_value(&a)) || !*v)
+                return cli_usage_error(&cli_compress, "--report needs a file (.json, .md or .html)");
+            if (edgec_report_format_of(v, &fmt))
+                return cli_usage_error(&cli_compress, "%s", edgec_error_message());
+            if (j->n_reports == MAX_REPORTS)
+                return cli_usage_error(&cli_compress, "at most %d --report files", MAX_REPORTS);
+            j->reports[j->n_reports++] = v;
+        } else if (cli_is(&a, "--report-timestamp")) {
+            j->report_timestamp = true;
+        } else if (cli_is(&a, "--depfile")) {
+            if (!(j->depfile_path = cli_value(&a)) || !*j->depfile_path)
+                return cli_usage_error(&cli_compress, "--depfile needs a file name");
+        } else if (cli_is(&a, "--progress")) {
+            j->progress = 1;
+        } else if (cli_is(&a, "--no-progress")) {
+            j->progress = 0;
         } else if (cli_is(&a, "--exclude")) {
             const char *g = cli_value(&a);
-            if (!g || !*g) {
-                rc = cli_usage_error(&cli_compress, "--exclude needs a pattern");
-                goto cleanup;
-            }
-            if ((st = edgec_pipeline_exclude(p, g)))
-                goto fail;
+            if (!g || !*g)
+                return cli_usage_error(&cli_compress, "--exclude needs a pattern");
+            if ((st = edgec_pipeline_exclude(j->p, g)))
+                return cli_fail(st);
         } else if (cli_is(&a, "--seed")) {
-            const char *v = cli_value(&a);
-            char *end = NULL;
-            unsigned long long seed = v ? strtoull(v, &end, 10) : 0;
-            if (!v || !*v || *end || *v == '-') {
-                rc = cli_usage_error(&cli_compress, "--seed needs a non-negative integer");
-                goto cleanup;
-            }
-            edgec_pipeline_set_seed(p, seed);
+            if (!parse_u64(cli_value(&a), 0, ~0ull, &j->seed))
+                return cli_usage_error(&cli_compress, "--seed needs a non-negative integer");
+            edgec_pipeline_set_seed(j->p, j->seed);
         } else if (cli_is(&a, "--external-data")) {
-            save.external = EDGEC_EXTERNAL_ALWAYS;
+            j->save.external = EDGEC_EXTERNAL_ALWAYS;
         } else if (cli_is(&a, "--no-external-data")) {
-            save.external = EDGEC_EXTERNAL_NEVER;
+            j->save.external = EDGEC_EXTERNAL_NEVER;
+        } else if (cli_is(&a, "--allow-nonfinite")) {
+            j->allow_nonfinite = true;
+        } else if (cli_is(&a, "--huffman")) {
+            j->huffman = true;
         } else if (cli_is(&a, "-q") || cli_is(&a, "--quiet")) {
-            quiet = true;
+            j->quiet = true;
         } else if (a.opt[1] == '-' && (po = pipeline_option(a.opt + 2))) {
-            const char *v = a.value;
-            if (!v && po->arg && po->arg[0] != '[' && !(v = cli_value(&a))) {
-                rc = cli_usage_error(&cli_compress, "%s needs a value: %s %s", a.opt, a.opt,
-                                     po->arg);
-                goto cleanup;
-            }
-            if ((st = edgec_pipeline_set(p, a.opt + 2, v)))
-                goto fail;
+            v = a.value;
+            if (!v && po->arg && po->arg[0] != '[' && !(v = cli_value(&a)))
+                return cli_usage_error(&cli_compress, "%s needs a value: %s %s", a.opt, a.opt,
+                                       po->arg);
+            if ((st = edgec_pipeline_set(j->p, a.opt + 2, v)))
+                return cli_fail(st);
         } else {
-            rc = cli_usage_error(&cli_compress, "unknown option '%s'", a.opt);
+            return cli_usage_error(&cli_compress, "unknown option '%s'", a.opt);
+        }
+    }
+    if (!j->in)
+        return cli_usage_error(&cli_compress, "missing MODEL");
+    if (!j->out) {
+        if (!strcmp(j->in, "-")) {
+            j->out = "-";
+        } else {
+            if (!(j->owned = default_output(j->in))) {
+                fprintf(stderr, "edgec: out of memory\n");
+                return 4;
+            }
+            j->out = j->owned;
+        }
+    }
+    /* --huffman: the container keeps every tensor inline and is named MODEL.edgec. */
+    if (j->huffman && j->save.external == EDGEC_EXTERNAL_ALWAYS)
+        return cli_usage_error(&cli_compress, "--huffman keeps tensors inline: drop --external-data");
+    if (j->huffman && j->owned && j->out == j->owned)
+        j->owned[strlen(j->owned) - strlen(".onnx")] = '\0';
+    if (j->depfile_path && !strcmp(j->out, "-"))
+        return cli_usage_error(&cli_compress, "--depfile needs an output file, not standard output");
+    return 0;
+}
+
+/* The original model, kept for the evaluation: read again from its file, or copied
+ * before the passes run when it came from standard input. */
+static edgec_status load_reference(job *j)
+{
+    if (strcmp(j->in, "-"))
+        return edgec_model_load(j->in, &j->ref);
+    void *buf = NULL;
+    size_t len = 0;
+    edgec_status st = edgec_model_save_buffer(j->m, &buf, &len);
+    if (!st)
+        st = edgec_model_load_buffer(buf, len, "-", NULL, &j->ref);
+    free(buf);
+    return st;
+}
+
+/* The serialized ONNX size of the result, for a model that was not written as ONNX. */
+static long long serialized_size(edgec_model *m)
+{
+    void *buf = NULL;
+    size_t len = 0;
+    long long n = edgec_model_save_buffer(m, &buf, &len) ? -1 : (long long)len;
+    free(buf);
+    return n;
+}
+
+/* Loads, compresses, evaluates and gates; saves only when the gate passes. */
+static edgec_status compress(job *j, bool *gate_failed)
+{
+    bool gated = j->gate.max_drop >= 0 || j->gate.min_cosine >= 0;
+    bool evaluate = j->eval_path || gated;
+    bool has_passes = edgec_pipeline_has_passes(j->p);
+    edgec_status st;
+    *gate_failed = false;
+    if (j->calib_path) {
+        if ((st = edgec_dataset_load(j->calib_path, &j->calib)))
+            return st;
+        edgec_pipeline_set_calib(j->p, j->calib);
+    }
+    if (j->eval_path && (st = edgec_dataset_load(j->eval_path, &j->evalset)))
+        return st;
+    if ((st = edgec_model_load(j->in, &j->m)) ||
+        (!j->allow_nonfinite && (st = edgec_model_check_finite(j->m))))
+        return st;
+    if (evaluate && (st = load_reference(j)))
+        return st;
+    /* The report diffs a snapshot taken now with the result; MACs cost a run of the
+     * interpreter, so a lossless copy counts them only for a report file. */
+    if ((!j->quiet || j->n_reports || evaluate) &&
+        (st = edgec_report_create(j->m, j->in, has_passes || j->n_reports > 0, &j->report)))
+        return st;
+    if ((st = edgec_pipeline_run(j->p, j->m, j->quiet ? NULL : stderr)))
+        return st;
+    bar_clear(&j->bar);
+    if (j->report) {
+        const char *names[64], *values[64];
+        size_t n = 0;
+        while (n < 64 && edgec_pipeline_pass_at(j->p, n, &names[n], &values[n]))
+            n++;
+        if ((st = edgec_report_set_passes(j->report, edgec_pipeline_describe(j->p), names,
+                                          values, n)) ||
+            (st = edgec_report_set_result(j->report, j->m)))
+            return st;
+        if (j->report_timestamp) {
+            char ts[32];
+            time_t now = time(NULL);
+            struct tm tm;
+            strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+            if ((st = edgec_report_set_timestamp(j->report, ts)))
+                return st;
+        }
+    }
+    if (evaluate) {
+        /* The result is evaluated in memory: nothing is written before the gate passes. */
+        edgec_eval_result res;
+        edgec_eval_options opt = {(int64_t)j->eval_samples, j->seed, (int)j->threads, NULL, 0};
+        st = edgec_evaluate(j->ref, j->m, j->evalset, &opt, &res);
+        bar_clear(&j->bar);
+        if (st || (st = edgec_report_set_eval(j->report, &res, j->eval_path)))
+            return st;
+        if (res.synthetic && !j->quiet)
+            fprintf(stderr, "edgec: no --eval data: fidelity measured on %lld seeded synthetic "
+                            "samples\n",
+                    (long long)res.samples);
+        if ((st = edgec_report_check_gate(j->report, &j->gate))) {
+            if (st != EDGEC_STATUS_GATE)
+                return st;
+            *gate_failed = true;
+        }
+    }
+    if (!*gate_failed && (st = j->huffman ? edgec_container_save(j->m, j->out)
+                                          : edgec_model_save(j->m, j->out, &j->save)))
+        return st;
+    /* Sizes are what landed on disk, read back after writing. */
+    if (j->report)
+        edgec_report_set_output(j->report, j->out, !*gate_failed, j->save.external,
+                                j->huffman ? j->out : NULL,
+                                *gate_failed || j->huffman ? serialized_size(j->m) : -1);
+    return EDGEC_STATUS_OK;
+}
+
+static int run(int argc, char **argv)
+{
+    job j = {.progress = -1, .gate = {-1, -1}, .threads = 1};
+    bool gate_failed = false;
+    int rc = 0;
+    edgec_status st = edgec_pipeline_create(&j.p);
+    if (st)
+        return cli_fail(st);
+    j.bar.last = -1;
+    if ((rc = parse(&j, argc, argv)))
+        goto cleanup;
+    if (j.progress == 1 || (j.progress < 0 && !j.quiet && isatty(STDERR_FILENO)))
+        edgec_progress_set(bar_draw, &j.bar);
+    st = compress(&j, &gate_failed);
+    bar_clear(&j.bar);
+    edgec_progress_set(NULL, NULL);
+    if (st) {
+        rc = cli_fail(st);
+        goto cleanup;
+    }
+    /* The report is written whether or not the gate passed: it says why. */
+    for (size_t i = 0; i < j.n_reports; i++) {
+        if ((st = edgec_report_write(j.report, j.reports[i]))) {
+            rc = cli_fail(st);
             goto cleanup;
         }
     }
-    if (!in) {
-        rc = cli_usage_error(&cli_compress, "missing MODEL");
+    if (!j.quiet && j.report)
+        edgec_report_print(j.report, stderr, EDGEC_REPORT_TEXT);
+    if (gate_failed) {
+        fprintf(stderr, "edgec: quality gate not met: %s; %s was not written\n",
+                edgec_report_gate_message(j.report), j.out);
+        rc = 3;
         goto cleanup;
     }
-    if (!out) {
-        if (!strcmp(in, "-")) {
-            out = "-";
-        } else {
-            if (!(owned = default_output(in))) {
-                fprintf(stderr, "edgec: out of memory\n");
-                rc = 4;
-                goto cleanup;
-            }
-            out = owned;
-        }
+    if (j.depfile_path) {
+        const char *data[2];
+        size_t n = 0;
+        if (j.calib_path)
+            data[n++] = j.calib_path;
+        if (j.eval_path)
+            data[n++] = j.eval_path;
+        if ((st = edgec_depfile_write(j.depfile_path, j.out, j.m, data, n)))
+            rc = cli_fail(st);
     }
-    if (calib_path) {
-        if ((st = edgec_dataset_load(calib_path, &calib)))
-            goto fail;
-        edgec_pipeline_set_calib(p, calib);
-    }
-    if ((st = edgec_model_load(in, &m)) ||
-        (st = edgec_pipeline_run(p, m, quiet ? NULL : stderr)) ||
-        (st = edgec_model_save(m, out, &save)))
-        goto fail;
-    if (!quiet) {
-        long long before = file_bytes(in), after = file_bytes(out);
-        const char *what = edgec_pipeline_has_passes(p) ? edgec_pipeline_describe(p)
-                                                        : "no passes: lossless copy";
-        if (before > 0 && after >= 0)
-            fprintf(stderr, "edgec: %s -> %s: %lld -> %lld bytes (%.3fx), %s\n", in, out, before,
-                    after, (double)after / (double)before, what);
-        else
-            fprintf(stderr, "edgec: %s -> %s: %s\n", in, out, what);
-    }
-    goto cleanup;
-fail:
-    rc = cli_fail(st);
 cleanup:
-    edgec_model_free(m);
-    edgec_dataset_free(calib);
-    edgec_pipeline_free(p);
-    free(owned);
+    edgec_report_free(j.report);
+    edgec_model_free(j.ref);
+    edgec_model_free(j.m);
+    edgec_dataset_free(j.evalset);
+    edgec_dataset_free(j.calib);
+    edgec_pipeline_free(j.p);
+    free(j.owned);
     return rc;
 }

@@ -9,6 +9,8 @@ static const cli_command *const commands[] = {
     &cli_info,
     &cli_run,
     &cli_eval,
+    &cli_unpack,
+    &cli_emit_c,
 };
 #define N_COMMANDS (sizeof commands / sizeof commands[0])
 

@@ -142,6 +142,8 @@ cleanup:
 edgec_status edgec__outfile_write(edgec_outfile *f, const void *data, size_t n)
 {
     const unsigned char *p = data;
+    if (!n)
+        return EDGEC_STATUS_OK; /* `data` may be NULL then (empty protobuf bytes fields) */
     f->offset += n;
     if (n >= OUT_BUF) {
         edgec_status st = flush(f);

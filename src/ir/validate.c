@@ -64,10 +64,21 @@ static edgec_status check_graph(edgec_model *m, edgec_graph *g, const scope *par
         if (*g->inputs[i].name && !scope_define(&sc, g->inputs[i].name))
             return edgec__fail(EDGEC_STATUS_INVALID_MODEL, "%s: graph input '%s' is listed twice (%s)",
                                m->path, g->inputs[i].name, where);
-    for (size_t i = 0; i < g->n_inits; i++)
-        scope_define(&sc, g->inits[i]->name);
-    for (size_t i = 0; i < g->n_sparse_inits; i++)
-        scope_define(&sc, g->sparse_inits[i]->values->name);
+    /* Initializers may repeat a graph input's name but not each other's: with two
+     * tensors under one name, which one a node reads would depend on the reader. */
+    scope inits = {NULL, 16, NULL};
+    while (inits.cap < (g->n_inits + g->n_sparse_inits + 1) * 2)
+        inits.cap *= 2;
+    if (!(inits.slots = edgec__arena_calloc(m->arena, inits.cap, sizeof *inits.slots)))
+        return edgec__fail(EDGEC_STATUS_NO_MEMORY, "%s: out of memory", m->path);
+    for (size_t i = 0; i < g->n_inits + g->n_sparse_inits; i++) {
+        const char *name = i < g->n_inits ? g->inits[i]->name
+                                          : g->sparse_inits[i - g->n_inits]->values->name;
+        if (!scope_define(&inits, name))
+            return edgec__fail(EDGEC_STATUS_INVALID_MODEL,
+                               "%s: initializer '%s' is defined twice (%s)", m->path, name, where);
+        scope_define(&sc, name);
+    }
     for (size_t i = 0; i < g->n_nodes; i++) {
         const edgec_node *n = g->nodes[i];
         for (size_t k = 0; k < n->n_outputs; k++)

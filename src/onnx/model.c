@@ -311,6 +311,8 @@ typedef struct mem_sink {
 static void mem_append(ProtobufCBuffer *b, size_t len, const uint8_t *data)
 {
     mem_sink *s = (mem_sink *)b;
+    if (!len)
+        return; /* protobuf-c passes NULL for empty bytes fields */
     memcpy(s->data + s->len, data, len);
     s->len += len;
 }

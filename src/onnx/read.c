@@ -259,6 +259,26 @@ static void decode_typed(const Onnx__TensorProto *pb, int32_t dtype, uint8_t *ou
     }
 }
 
+/* Whether TensorProto field `field` may carry elements of `dtype` (onnx.proto). */
+static bool typed_field_fits(const char *field, int32_t dtype)
+{
+    switch (dtype) {
+    case EDGEC_DTYPE_FLOAT:
+    case EDGEC_DTYPE_COMPLEX64:
+        return !strcmp(field, "float_data");
+    case EDGEC_DTYPE_DOUBLE:
+    case EDGEC_DTYPE_COMPLEX128:
+        return !strcmp(field, "double_data");
+    case EDGEC_DTYPE_INT64:
+        return !strcmp(field, "int64_data");
+    case EDGEC_DTYPE_UINT32:
+    case EDGEC_DTYPE_UINT64:
+        return !strcmp(field, "uint64_data");
+    default:
+        return !strcmp(field, "int32_data");
+    }
+}
+
 static edgec_status read_tensor(reader *r, const Onnx__TensorProto *pb, const char *ctx,
                                 edgec_tensor **out)
 {
@@ -342,6 +362,12 @@ static edgec_status read_tensor(reader *r, const Onnx__TensorProto *pb, const ch
             return edgec__fail(EDGEC_STATUS_INVALID_MODEL,
                                "%s: %s has dims of %lld elements but no data", r->file, what,
                                (long long)t->numel);
+        /* Each typed field serves fixed data types; decode_typed copies by the type's
+         * width, so a field of narrower elements than the type would be over-read. */
+        if (fields && !typed_field_fits(field, t->dtype))
+            return edgec__fail(EDGEC_STATUS_INVALID_MODEL,
+                               "%s: %s: %s cannot hold %s values", r->file, what, field,
+                               tr->name);
         if (fields && have != need)
             return edgec__fail(EDGEC_STATUS_INVALID_MODEL,
                                "%s: %s: %s holds %zu values but dims and %s need %llu", r->file,

@@ -39,7 +39,8 @@ static edgec_status write_tensor(writer *w, edgec_tensor *t, Onnx__TensorProto *
     const Onnx__TensorProto *orig = t->origin;
     bool to_ext = w->ext && t->dtype != EDGEC_DTYPE_STRING &&
                   t->nbytes >= edgec__ext_writer_min_bytes(w->ext);
-    if (orig && !t->dirty && !t->external && !to_ext) {
+    bool renamed = orig && strcmp(t->name, orig->name ? orig->name : "");
+    if (orig && !t->dirty && !t->external && !to_ext && !renamed) {
         *out = (Onnx__TensorProto *)orig;
         return EDGEC_STATUS_OK;
     }
@@ -48,6 +49,11 @@ static edgec_status write_tensor(writer *w, edgec_tensor *t, Onnx__TensorProto *
         return NOMEM();
     if (orig) {
         *p = *orig;
+        p->name = keep_str(t->name, orig->name);
+        if (!t->dirty && !t->external && !to_ext) {
+            *out = p; /* only the name changed: keep the original encoding */
+            return EDGEC_STATUS_OK;
+        }
     } else {
         *p = (Onnx__TensorProto)ONNX__TENSOR_PROTO__INIT;
         p->name = (char *)t->name;

@@ -8,6 +8,7 @@
 
 #include "edgec/runtime.h"
 #include "passes/pass.h"
+#include "report/report.h"
 
 #define MAX_SETTINGS 64
 #define MAX_EXCLUDES 64
@@ -39,9 +40,24 @@ static void build_options(void)
     for (size_t i = 0; i < edgec__n_passes; i++) {
         const edgec_pass *p = edgec__passes[i];
         options[n_options++] = (edgec_option_info){p->name, p->arg, p->help, true};
-        for (const edgec_pass_option *o = p->options; o && o->name; o++)
-            options[n_options++] = (edgec_option_info){o->name, o->arg, o->help, false};
+        for (const edgec_pass_option *o = p->options; o && o->name; o++) {
+            /* Passes may share an option (--no-equalize for --int8 and --int4): list it once. */
+            bool seen = false;
+            for (size_t k = 0; k < n_options && !seen; k++)
+                seen = !strcmp(options[k].name, o->name);
+            if (!seen)
+                options[n_options++] = (edgec_option_info){o->name, o->arg, o->help, false};
+        }
     }
+}
+
+/* Whether pass `p` declares option `name`. */
+static bool declares(const edgec_pass *p, const char *name)
+{
+    for (const edgec_pass_option *o = p->options; o && o->name; o++)
+        if (!strcmp(o->name, name))
+            return true;
+    return false;
 }
 
 size_t edgec_pipeline_option_count(void)
@@ -280,6 +296,22 @@ static int cmp_order(const void *a, const void *b)
     return ix < iy ? -1 : ix > iy;
 }
 
+bool edgec_pipeline_pass_at(const edgec_pipeline *p, size_t i, const char **name,
+                            const char **value)
+{
+    const setting *run[MAX_SETTINGS];
+    size_t n = 0;
+    for (size_t k = 0; k < p->n_settings; k++)
+        if (p->settings[k].pass)
+            run[n++] = &p->settings[k];
+    if (i >= n)
+        return false;
+    qsort(run, n, sizeof *run, cmp_order);
+    *name = run[i]->name;
+    *value = run[i]->value;
+    return true;
+}
+
 edgec_status edgec_pipeline_run(edgec_pipeline *p, edgec_model *model, FILE *log)
 {
     edgec__error_clear();
@@ -296,16 +328,28 @@ edgec_status edgec_pipeline_run(edgec_pipeline *p, edgec_model *model, FILE *log
             continue;
         const edgec_pass_option *opt;
         const edgec_pass *owner = lookup(p->settings[i].name, &opt);
-        bool on = false;
+        bool on = !strcmp(p->settings[i].name, "no-cleanup");
         for (size_t k = 0; k < n; k++)
-            on |= run[k]->pass == owner;
+            on |= run[k]->pass == owner || declares(run[k]->pass, p->settings[i].name);
         if (!on)
             return edgec__fail(EDGEC_STATUS_USAGE, "option '--%s' needs '--%s'",
                                p->settings[i].name, owner->name);
     }
+    /* Cleanup runs first whenever any pass runs, unless --no-cleanup. */
+    const edgec_pass_option *copt;
+    const edgec_pass *cleanup = lookup("cleanup", &copt);
+    bool want_cleanup = cleanup && !copt;
+    for (size_t i = 0; i < p->n_settings; i++)
+        want_cleanup &= strcmp(p->settings[i].name, "no-cleanup") != 0;
+    for (size_t k = 0; k < n; k++)
+        want_cleanup &= run[k]->pass != cleanup;
+    setting implicit_cleanup = {"cleanup", NULL, cleanup};
+    if (want_cleanup && n < MAX_SETTINGS)
+        run[n++] = &implicit_cleanup;
     qsort(run, n, sizeof *run, cmp_order);
     for (size_t i = 0; i < n; i++) {
         edgec_pass_ctx ctx = {model, run[i]->pass, run[i]->value, p->calib, p->seed, p, log};
+        edgec__progress(run[i]->pass->name, (int64_t)i, (int64_t)n);
         edgec_status st = run[i]->pass->run(&ctx);
         if (st) {
             char pre[128];
@@ -390,6 +434,7 @@ edgec_status edgec__collect(edgec_model *m, const edgec_dataset *data, const cha
         }
         if (!st)
             st = fn(k, picked, ctx);
+        edgec__progress("calibrating", k + 1, samples);
         for (size_t i = 0; i < n_out; i++) {
             edgec_array_free(outs[i]);
             outs[i] = NULL;

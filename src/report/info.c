@@ -4,6 +4,7 @@
 
 #include "common/json.h"
 #include "ir/ir.h"
+#include "report/macs.h"
 
 #define TOP_WEIGHTS 10
 
@@ -33,6 +34,8 @@ typedef struct info_ctx {
     size_t n_ops, cap_ops;
     size_t n_nodes, n_graphs;
     edgec_status st;
+    bool has_macs; /* false when the interpreter cannot run the model */
+    edgec_macs macs;
 } info_ctx;
 
 static const char *kind_name(edgec_weight_kind k)
@@ -267,6 +270,12 @@ static void print_text(FILE *out, info_ctx *c, uint64_t total_params, uint64_t t
     }
     if (m->n_functions)
         fprintf(out, "functions: %zu model-local\n", m->n_functions);
+    if (c->has_macs)
+        fprintf(out, "macs:      %llu per inference (main graph, batch 1), %llu with nonzero "
+                     "weights\n",
+                (unsigned long long)c->macs.total, (unsigned long long)c->macs.nonzero);
+    else
+        fprintf(out, "macs:      unknown (the reference interpreter cannot run this model)\n");
     for (size_t i = 0; i < m->n_meta; i++)
         fprintf(out, "metadata:  %s = %s\n", m->meta[i].key, m->meta[i].value);
 }
@@ -339,6 +348,14 @@ static void print_json(FILE *out, info_ctx *c, uint64_t total_params, uint64_t t
         edgec__json_str(&j, NULL, m->files[i].path);
     edgec__json_end_array(&j);
     edgec__json_uint(&j, "functions", m->n_functions);
+    if (c->has_macs) {
+        edgec__json_begin_object(&j, "macs");
+        edgec__json_uint(&j, "total", c->macs.total);
+        edgec__json_uint(&j, "nonzero_weights", c->macs.nonzero);
+        edgec__json_end_object(&j);
+    } else {
+        edgec__json_null(&j, "macs");
+    }
     edgec__json_begin_object(&j, "metadata");
     for (size_t i = 0; i < m->n_meta; i++)
         edgec__json_str(&j, m->meta[i].key, m->meta[i].value);
@@ -363,6 +380,9 @@ edgec_status edgec_model_print_info(const edgec_model *model, FILE *out, edgec_i
         params += c.params_by_dtype[d];
         bytes += c.bytes_by_dtype[d];
     }
+    /* MACs need one interpreter run; a model it cannot run still gets described. */
+    c.has_macs = edgec__model_macs(model, &c.macs) == EDGEC_STATUS_OK;
+    edgec__error_clear();
     if (fmt == EDGEC_INFO_JSON)
         print_json(out, &c, params, bytes, c.n_rows);
     else

@@ -9,6 +9,7 @@
 #include "common/common.h"
 #include "edgec/runtime.h"
 #include "ir/ir.h"
+#include "report/report.h"
 
 #define DEFAULT_SYNTHETIC_SAMPLES 32
 
@@ -271,6 +272,7 @@ edgec_status edgec_evaluate(const edgec_model *ref, const edgec_model *cand,
     int64_t ref_hits = 0, cand_hits = 0, agree = 0;
     double dot = 0, rr = 0, cc = 0, err2 = 0, max_err = 0;
     for (int64_t s = 0; s < n; s++) {
+        edgec__progress("evaluating", s, n);
         if ((st = make_inputs(&r, data, s, opt->seed)) || (st = run_sample(&r, data)))
             goto cleanup;
         const edgec_array *ro = r.outs[0];
@@ -332,6 +334,7 @@ edgec_status edgec_evaluate(const edgec_model *ref, const edgec_model *cand,
                 max_err = fabs(d);
         }
     }
+    edgec__progress("evaluating", n, n);
     out->samples = n;
     out->has_labels = labels != NULL;
     out->ref_top1 = labels && n ? 100.0 * (double)ref_hits / (double)n : 0;

@@ -181,6 +181,19 @@ static float *load_scales(const edgec_op_ctx *ctx, const edgec_rt_tensor *s)
 
 /* ---- QuantizeLinear ----------------------------------------------------------------- */
 
+/* x / scale quantized, without dividing by a zero scale: what the division would give
+ * in the limit (the saturated end of the range for x != 0, the zero point for x == 0),
+ * so that a degenerate model gives defined, platform-independent values. */
+static int64_t quantize_by(float x, float scale, int64_t zp, int64_t lo, int64_t hi)
+{
+    if (scale == 0.0f) {
+        if (x == 0.0f || x != x)
+            return edgec__kc_quantize(0.0f, zp, lo, hi);
+        return (x > 0.0f) == !__builtin_signbit(scale) ? hi : lo;
+    }
+    return edgec__kc_quantize(x / scale, zp, lo, hi);
+}
+
 static edgec_status run_quantize_linear(edgec_op_ctx *ctx)
 {
     const edgec_rt_tensor *x = edgec__kc_in(ctx, 0), *s = edgec__kc_in(ctx, 1),
@@ -226,7 +239,7 @@ static edgec_status run_quantize_linear(edgec_op_ctx *ctx)
                 float scale = sv[pi];
                 int64_t zp = z ? qload(z, pi) : 0;
                 float xv = xf ? xf[base + i] : (float)edgec__rt_get_f64(x, base + i);
-                qstore(y, base + i, edgec__kc_quantize(xv / scale, zp, lo, hi));
+                qstore(y, base + i, quantize_by(xv, scale, zp, lo, hi));
             }
         }
     free(sv);

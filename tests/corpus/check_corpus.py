@@ -180,6 +180,8 @@ def intent(c, outdir):
     d = os.path.dirname(p)
     data = open(p, "rb").read() if not stat.S_ISFIFO(os.lstat(p).st_mode) else b""
     n = c.name
+    if c.verify:
+        return c.verify(p)
     if c.folder:
         m = onnx.load(p, load_external_data=False)
         w = [t for t in m.graph.initializer if t.name == "W"][0]
@@ -224,9 +226,20 @@ def intent(c, outdir):
         return f() if f else None
     if n == "no_graph":
         return all(s[0] != mc.M_GRAPH for s in top_fields(data))
-    if n == "if_nested_40":
+    if n in ("if_nested_40", "ok_limit_if_nested_32", "limit_if_nested_33"):
         g = mc.find(data, mc.GRAPH)
-        return graph_depth(data[g[3]:g[4]]) - 1 == 40
+        return graph_depth(data[g[3]:g[4]]) - 1 == int(n.rsplit("_", 1)[1])
+    if n in ("ok_limit_proto_depth_160", "limit_proto_depth_161"):
+        # ModelProto 0 > graph 1 > value_info 2 > TypeProto 3, 2 levels per sequence, tensor, shape
+        t = mc.find(data, mc.GRAPH + [(13, 0), (mc.VI_TYPE, 0)])
+        chain = depth_of_bomb(data[t[3]:t[4]], [mc.TP_SEQUENCE, mc.SEQ_ELEM])
+        inner = data[t[3]:t[4]]
+        for _ in range(chain):
+            s = [x for x in mc.spans(inner) if x[1] == mc.LEN][0]
+            inner = inner[s[3]:s[4]]
+        tt = [x for x in mc.spans(inner) if x[0] == mc.TP_TENSOR][0]
+        has_shape = any(x[0] == 2 for x in mc.spans(inner, tt[3], tt[4]))
+        return 3 + chain + 1 + (1 if has_shape else 0) == int(n.rsplit("_", 1)[1])
     if n == "bomb_typeproto_sequence":
         vi = mc.find(data, mc.GRAPH + [(mc.G_INPUT, 0), (mc.VI_TYPE, 0)])
         return depth_of_bomb(data[vi[3]:vi[4]], [mc.TP_SEQUENCE, mc.SEQ_ELEM]) // 2 + 1 >= 100000
@@ -247,6 +260,12 @@ def intent(c, outdir):
             "tensor_rank_40": lambda: len(dims) == 40,
             "tensor_unknown_data_type_99": lambda: [v for (f, _, _, _, _, v) in mc.spans(t) if f == mc.T_DTYPE] == [99],
             "tensor_data_type_undefined": lambda: [v for (f, _, _, _, _, v) in mc.spans(t) if f == mc.T_DTYPE] == [0],
+            "tensor_uint64_data_for_uint8": lambda: [v for (f, _, _, _, _, v) in mc.spans(init(data, 2))
+                                                     if f == mc.T_DTYPE] == [2]
+            and any(f == 11 for (f, *_r) in mc.spans(init(data, 2))),
+            "tensor_float_data_for_double": lambda: [v for (f, _, _, _, _, v) in mc.spans(init(data, 2))
+                                                     if f == mc.T_DTYPE] == [11]
+            and any(f == mc.T_FLOAT for (f, *_r) in mc.spans(init(data, 2))),
         }.get(n)
         return want() if want else None
     return None
@@ -264,7 +283,7 @@ def main(argv):
     mb = open(os.path.join(b, "MANIFEST.tsv")).read()
     report(ma == mb, "deterministic: two runs into different folders give identical manifests/sha256")
     bad = [c for c in cases if c.expect != 0]
-    report(len(bad) >= 40, "at least 40 malformed cases", "%d" % len(bad))
+    report(len(bad) >= 160, "at least 160 malformed cases", "%d" % len(bad))
 
     readme = open(os.path.join(HERE, "README.md")).read()
     missing = [c.name for c in cases if "| `%s` | `%s` | %d |" % (c.name, c.path, c.expect) not in readme]
@@ -285,6 +304,10 @@ def main(argv):
         p = os.path.join(a, c.path)
         verdict = onnx_verdict(p, bool(c.folder))
         if c.expect == 0:
+            if verdict is not None and "Error parsing" in verdict and intent(c, a):
+                # python protobuf stops at 100 nested messages; edgec's limit is 160
+                report(True, c.name, "onnx refuses (python protobuf recursion limit 100); depth verified directly")
+                continue
             report(verdict is None, c.name, "onnx accepts" if verdict is None else "onnx refuses: " + verdict)
             continue
         werr = None if c.folder else wire_error(open(p, "rb").read())

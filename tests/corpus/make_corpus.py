@@ -286,9 +286,16 @@ def nested_if_model(depth):
 # the cases
 # --------------------------------------------------------------------------------------------
 class Case:
-    def __init__(self, name, desc, data=None, folder=None, expect=2, alt=()):
+    """One corpus entry. `info_expect` is the exit code of `edgec info` when it differs from
+    compress's (a model with NaN weights is described, but not compressed). `verify(path)`
+    checks the claimed flaw directly, for check_corpus.py, where onnx 1.12 accepts the file."""
+
+    def __init__(self, name, desc, data=None, folder=None, expect=2, alt=(), info_expect=None,
+                 verify=None):
         self.name, self.desc, self.data, self.folder = name, desc, data, folder
         self.expect, self.alt = expect, tuple(alt)
+        self.info_expect = expect if info_expect is None else info_expect
+        self.verify = verify
 
     @property
     def path(self):
@@ -421,6 +428,12 @@ def flat_cases():
         edit(set_dims([1] * 40), W + [(T_RAW, 0)], lambda c: c[:4]))
     add("tensor_packed_dims_bad_varint", "W dims as a packed field whose last varint is cut",
         edit(base, W, lambda c: f_len(T_DIMS, varint(IN_DIM) + b"\x84") + remove_fields(c, [], T_DIMS)))
+    add("tensor_uint64_data_for_uint8", "S as UINT8 [2] with its values in uint64_data (a field for UINT32/UINT64)",
+        edit(base, SHAPE, lambda c: remove_fields(remove_fields(c, [], T_DTYPE), [], T_INT64)
+             + f_varint(T_DTYPE, 2) + f_len(11, varint(1) + varint(4))))
+    add("tensor_float_data_for_double", "S as DOUBLE [2] with its values in float_data (8 bytes short)",
+        edit(base, SHAPE, lambda c: remove_fields(remove_fields(c, [], T_DTYPE), [], T_INT64)
+             + f_varint(T_DTYPE, 11) + f_len(T_FLOAT, struct.pack("<2f", 1, 4))))
     add("tensor_packed_float_bad_length", "B packed float_data of 15 bytes (not a multiple of 4)",
         replace_field(base, B + [(T_FLOAT, 0)], f_len(T_FLOAT, struct.pack("<4f", 1, 2, 3, 4)[:15])))
 
@@ -513,11 +526,467 @@ def ext_cases():
         [("offset", "0"), ("length", "128")], [good])
     add("ext_location_embedded_nul", "location 'weights.bin\\0../../etc/passwd' (NUL inside the string)",
         [("location", "weights.bin\0../../etc/passwd")], [good], alt=["weights.bin"])
+
+    # added with the fuzzing work: more controls, and escapes from Constant nodes and subgraphs
+    def loc_is(pred):
+        def check(p):
+            import onnx
+            m = onnx.load(p, load_external_data=False)
+            locs = [e.value for t in _all_tensors(m.graph) for e in t.external_data if e.key == "location"]
+            return bool(locs) and all(pred(x) for x in locs)
+        return check
+
+    def vadd(name, desc, entries, files=(), expect=2, alt=(), verify=None, **opts):
+        C.append(Case(name, desc, folder=(entries, files, opts), expect=expect, alt=alt, verify=verify))
+
+    vadd("ok_external_via_symlinked_folder", "CONTROL: the case folder is a symlink to the real folder holding "
+         "model.onnx and weights.bin", [("location", "weights.bin")], [good], expect=0, via_symlink=True)
+    vadd("ok_external_dot_slash", "CONTROL: location './weights.bin'", [("location", "./weights.bin")], [good],
+         expect=0)
+    vadd("ext_dotdot_only", "location '..' (the parent folder)", [("location", "..")], [good],
+         verify=loc_is(lambda x: x == ".."))
+    vadd("ext_abs_dotdot", "location '/../outside.bin' (absolute)", [("location", "/../" + OUTSIDE)],
+         alt=["/../" + OUTSIDE], verify=loc_is(lambda x: x.startswith("/")))
+    vadd("ext_offset_past_eof", "offset 1000 without length, file of 128 bytes",
+         [("location", "weights.bin"), ("offset", "1000")], [good], alt=["weights.bin"],
+         verify=loc_is(lambda x: x == "weights.bin"))
+    vadd("ext_length_huge", "length 2^62 (file of 128 bytes)",
+         [("location", "weights.bin"), ("length", str(1 << 62))], [good], alt=["weights.bin"],
+         verify=loc_is(lambda x: x == "weights.bin"))
+    vadd("ext_symlink_chain_outside", "weights.bin -> link2.bin -> ../outside.bin (two symlinks)",
+         [("location", "weights.bin")], [("link2.bin", "symlink", "../" + OUTSIDE), ("weights.bin", "symlink", "link2.bin")],
+         alt=["weights.bin"], verify=loc_is(lambda x: x == "weights.bin"))
+    vadd("ext_symlinked_folder_dotdot", "the case folder is a symlink; location '../outside.bin' still escapes",
+         [("location", "../" + OUTSIDE)], via_symlink=True, alt=[OUTSIDE], verify=loc_is(lambda x: x.startswith("../")))
+    vadd("ext_constant_dotdot", "a Constant node's value tensor has location '../outside.bin' (valid bytes there)",
+         [], model=_ext_constant_model("../" + OUTSIDE), alt=[OUTSIDE], verify=loc_is(lambda x: x.startswith("../")))
+    vadd("ext_subgraph_dotdot", "an initializer inside an If branch has location '../outside.bin'",
+         [], model=_ext_subgraph_model("../" + OUTSIDE), alt=[OUTSIDE], verify=loc_is(lambda x: x.startswith("../")))
+    vadd("ext_subgraph_abs", "an initializer inside an If branch has location '/dev/zero'",
+         [], model=_ext_subgraph_model("/dev/zero"), alt=["/dev/zero"], verify=loc_is(lambda x: x == "/dev/zero"))
+    return C
+
+
+def _all_tensors(g):
+    """Every TensorProto of graph g: initializers, attribute tensors, subgraphs (recursively)."""
+    out = list(g.initializer)
+    for n in g.node:
+        for a in n.attribute:
+            if a.HasField("t"):
+                out.append(a.t)
+            if a.HasField("g"):
+                out += _all_tensors(a.g)
+    return out
+
+
+def _external(t, loc, length):
+    from onnx import TensorProto
+    t.ClearField("float_data")
+    t.ClearField("raw_data")
+    t.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", loc), ("offset", "0"), ("length", str(length))):
+        e = t.external_data.add()
+        e.key, e.value = k, v
+    return t
+
+
+def _ext_constant_model(loc):
+    """Base model whose B comes from a Constant node with 16 bytes of external data."""
+    from onnx import TensorProto, helper
+    m = base_model_proto()
+    del m.graph.initializer[1]
+    t = _external(helper.make_tensor("Bv", TensorProto.FLOAT, [OUT_DIM], [0.0] * OUT_DIM), loc, 16)
+    m.graph.node.insert(0, helper.make_node("Constant", [], ["B"], name="constB", value=t))
+    return m.SerializeToString()
+
+
+def _ext_subgraph_model(loc):
+    """Gemm then If; the then_branch adds an initializer held in external data."""
+    from onnx import TensorProto, helper
+    m = base_model_proto()
+    g = m.graph
+    tw = _external(helper.make_tensor("tw", TensorProto.FLOAT, [1, OUT_DIM], [0.0] * OUT_DIM), loc, 16)
+    then_g = helper.make_graph([helper.make_node("Add", ["H", "tw"], ["t_y"], name="t_add")], "then", [],
+                               [helper.make_tensor_value_info("t_y", TensorProto.FLOAT, [1, OUT_DIM])], initializer=[tw])
+    else_g = helper.make_graph([helper.make_node("Identity", ["H"], ["e_y"], name="e_id")], "else", [],
+                               [helper.make_tensor_value_info("e_y", TensorProto.FLOAT, [1, OUT_DIM])])
+    del g.node[1]
+    g.node.append(helper.make_node("If", ["cond"], ["Y"], name="if0", then_branch=then_g, else_branch=else_g))
+    g.initializer.append(helper.make_tensor("cond", TensorProto.BOOL, [], [True]))
+    return m.SerializeToString()
+
+
+# ---- graph validity: every value defined once, every input defined, no cycle ----
+def gemm_relu_model(nodes=None, inputs=None, outputs=None, extra_inits=(), drop_inits=()):
+    """The base model's pieces, with nodes/inputs/outputs/initializers replaced as given."""
+    from onnx import TensorProto, helper
+
+    m = base_model_proto()
+    g = m.graph
+    if nodes is not None:
+        del g.node[:]
+        g.node.extend(nodes)
+    if inputs is not None:
+        del g.input[:]
+        g.input.extend(helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, IN_DIM]) for n in inputs)
+    if outputs is not None:
+        del g.output[:]
+        g.output.extend(helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, OUT_DIM]) for n in outputs)
+    keep = [t for t in g.initializer if t.name not in drop_inits]
+    del g.initializer[:]
+    g.initializer.extend(keep + list(extra_inits))
+    return m
+
+
+def _model_of(path):
+    import onnx
+    return onnx.load(path, load_external_data=False)
+
+
+def _producers(g):
+    names = [o for n in g.node for o in n.output if o] + [t.name for t in g.initializer]
+    return names
+
+
+def graph_cases():
+    from onnx import TensorProto, helper
+
+    def node(op, ins, outs, name, **kw):
+        return helper.make_node(op, ins, outs, name=name, **kw)
+
+    gemm = node("Gemm", ["X", "W", "B"], ["H"], "gemm0", alpha=1.0, beta=1.0, transB=0)
+    relu = node("Relu", ["H"], ["Y"], "relu0")
+    C = []
+
+    def add(name, desc, m, verify, alt=()):
+        C.append(Case(name, desc, data=m.SerializeToString(), alt=alt,
+                      verify=lambda p, v=verify: v(_model_of(p).graph)))
+
+    add("graph_dup_node_output", "two nodes produce 'H' (gemm0 and dup0)",
+        gemm_relu_model([gemm, node("Relu", ["X"], ["H"], "dup0"), relu]),
+        lambda g: _producers(g).count("H") == 2, alt=["dup0", "gemm0"])
+    add("graph_dup_initializer", "two initializers named 'W'",
+        gemm_relu_model(extra_inits=[helper.make_tensor("W", TensorProto.FLOAT, [1], [0.0])]),
+        lambda g: [t.name for t in g.initializer].count("W") == 2, alt=["W"])
+    add("graph_node_writes_initializer", "node relu1 writes 'B', which is an initializer",
+        gemm_relu_model([gemm, relu, node("Relu", ["Y"], ["B"], "relu1")]),
+        lambda g: _producers(g).count("B") == 2, alt=["relu1", "B"])
+    add("graph_node_writes_graph_input", "node relu0 writes 'X', the graph input",
+        gemm_relu_model([gemm, relu, node("Relu", ["Y"], ["X"], "relu1")]),
+        lambda g: "X" in _producers(g) and "X" in [i.name for i in g.input], alt=["relu1", "X"])
+    add("graph_dup_graph_input", "graph input 'X' declared twice",
+        gemm_relu_model(inputs=["X", "X"]), lambda g: [i.name for i in g.input].count("X") == 2, alt=["X"])
+    add("graph_self_loop", "relu0 reads its own output 'Y'",
+        gemm_relu_model([gemm, node("Relu", ["Y"], ["Y"], "relu0")]),
+        lambda g: any(set(n.input) & set(n.output) for n in g.node), alt=["relu0"])
+    add("graph_cycle_two", "gemm0 reads relu0's output and relu0 reads gemm0's (cycle of 2)",
+        gemm_relu_model([node("Gemm", ["Y", "W", "B"], ["H"], "gemm0"), node("Relu", ["H"], ["Y"], "relu0")],
+                        outputs=["Y"]),
+        lambda g: True, alt=["gemm0", "relu0"])
+    add("graph_cycle_three", "three Relu nodes in a ring feeding a Gemm (cycle of 3)",
+        gemm_relu_model([node("Relu", ["c"], ["a"], "ra"), node("Relu", ["a"], ["b"], "rb"),
+                         node("Relu", ["b"], ["c"], "rc"), node("Gemm", ["X", "W", "B"], ["H"], "gemm0"),
+                         node("Add", ["H", "c"], ["Y"], "add0")]),
+        lambda g: True, alt=["ra", "rb", "rc"])
+    add("graph_undefined_input", "gemm0 reads 'X2', which nothing defines",
+        gemm_relu_model([node("Gemm", ["X2", "W", "B"], ["H"], "gemm0"), relu]),
+        lambda g: "X2" not in _producers(g) + [i.name for i in g.input], alt=["gemm0", "X2"])
+    add("graph_undefined_weight", "gemm0 reads initializer 'W' that was removed",
+        gemm_relu_model(drop_inits=["W"]),
+        lambda g: "W" not in _producers(g), alt=["gemm0", "W"])
+    add("graph_undefined_output", "graph output 'Z' is produced by no node",
+        gemm_relu_model(outputs=["Z"]), lambda g: "Z" not in _producers(g), alt=["Z"])
+    add("graph_no_op_type", "node 'relu0' has an empty op_type",
+        gemm_relu_model([gemm, node("", ["H"], ["Y"], "relu0")]),
+        lambda g: any(not n.op_type for n in g.node), alt=["relu0"])
+
+    def if_model(then_nodes, then_out):
+        then_g = helper.make_graph(then_nodes, "then", [],
+                                   [helper.make_tensor_value_info(then_out, TensorProto.FLOAT, [1, OUT_DIM])])
+        else_g = helper.make_graph([node("Identity", ["H"], ["e_y"], "else_id")], "else", [],
+                                   [helper.make_tensor_value_info("e_y", TensorProto.FLOAT, [1, OUT_DIM])])
+        return gemm_relu_model(
+            [gemm, node("If", ["cond"], ["Y"], "if0", then_branch=then_g, else_branch=else_g)],
+            extra_inits=[helper.make_tensor("cond", TensorProto.BOOL, [], [True])])
+
+    def sub(g):
+        return [a.g for n in g.node for a in n.attribute if a.name == "then_branch"][0]
+
+    add("subgraph_undefined_input", "then_branch of if0 reads 'nowhere', defined neither inside nor outside",
+        if_model([node("Relu", ["nowhere"], ["t_y"], "t_relu")], "t_y"),
+        lambda g: "nowhere" not in _producers(g) + _producers(sub(g)), alt=["t_relu", "nowhere"])
+    add("subgraph_cycle", "then_branch of if0 holds a cycle of two nodes",
+        if_model([node("Add", ["H", "t_b"], ["t_a"], "t_add"), node("Relu", ["t_a"], ["t_b"], "t_relu")], "t_b"),
+        lambda g: len(sub(g).node) == 2, alt=["t_add", "t_relu"])
+    add("subgraph_dup_output", "two nodes of then_branch produce 't_y'",
+        if_model([node("Relu", ["H"], ["t_y"], "t_r1"), node("Relu", ["H"], ["t_y"], "t_r2")], "t_y"),
+        lambda g: _producers(sub(g)).count("t_y") == 2, alt=["t_r1", "t_r2"])
+    return C
+
+
+# ---- non-finite weights: refused by compress (exit 2, naming the tensor), described by info ----
+def nonfinite_cases():
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    base = base_model()
+    C = []
+
+    def add(name, desc, data, tensor, check, folder=None):
+        C.append(Case(name, desc, data=bytes(data) if data is not None else None, folder=folder,
+                      info_expect=0, alt=[tensor], verify=check))
+
+    def w_with(values):
+        raw = struct.pack("<%df" % len(values), *values)
+        return replace_field(base, W + [(T_RAW, 0)], f_len(T_RAW, raw))
+
+    def w_has(pred):
+        def check(p):
+            m = _model_of(p)
+            w = [t for t in m.graph.initializer if t.name == "W"][0]
+            if w.data_location == TensorProto.EXTERNAL:
+                import onnx
+                m = onnx.load(p)
+                w = [t for t in m.graph.initializer if t.name == "W"][0]
+            return bool(pred(numpy_helper.to_array(w)))
+        return check
+
+    wv = w_values()
+    nan_bits = struct.unpack("<f", struct.pack("<I", 0x7fc00000))[0]
+    add("nonfinite_w_nan", "W[5] is NaN (raw_data)", w_with(wv[:5] + [nan_bits] + wv[6:]), "W",
+        w_has(lambda a: np.isnan(a).sum() == 1))
+    add("nonfinite_w_posinf", "W[0] is +Inf (raw_data)", w_with([float("inf")] + wv[1:]), "W",
+        w_has(lambda a: np.isposinf(a).sum() == 1))
+    add("nonfinite_w_neginf", "W[31] is -Inf (raw_data)", w_with(wv[:31] + [float("-inf")]), "W",
+        w_has(lambda a: np.isneginf(a).sum() == 1))
+    snan = bytearray(w_bytes())
+    snan[8:12] = struct.pack("<I", 0x7f800001)   # signalling NaN with the smallest payload
+    add("nonfinite_w_snan", "W[2] is a signalling NaN (0x7f800001)",
+        replace_field(base, W + [(T_RAW, 0)], f_len(T_RAW, bytes(snan))), "W",
+        w_has(lambda a: np.isnan(a).sum() == 1))
+    add("nonfinite_b_float_data", "B (float_data) holds NaN",
+        replace_field(base, B + [(T_FLOAT, 0)], f_len(T_FLOAT, struct.pack("<4f", 0.5, float("nan"), 0.1, 0))),
+        "B", lambda p: bool(np.isnan(numpy_helper.to_array(_model_of(p).graph.initializer[1])).any()))
+
+    def with_extra(t):
+        m = base_model_proto()
+        m.graph.initializer.append(t)
+        return m.SerializeToString()
+
+    def init_nonfinite(name, dtype_check=None):
+        def check(p):
+            t = [x for x in _model_of(p).graph.initializer if x.name == name][0]
+            return dtype_check(t) if dtype_check else not np.isfinite(numpy_helper.to_array(t).astype(np.float64)).all()
+        return check
+
+    add("nonfinite_float16_nan", "unused FLOAT16 initializer 'H16' holds NaN (0x7e00)",
+        with_extra(helper.make_tensor("H16", TensorProto.FLOAT16, [2], struct.pack("<2H", 0x3c00, 0x7e00), raw=True)), "H16",
+        init_nonfinite("H16"))
+    add("nonfinite_float16_inf", "unused FLOAT16 initializer 'H16' holds -Inf (0xfc00)",
+        with_extra(helper.make_tensor("H16", TensorProto.FLOAT16, [2], struct.pack("<2H", 0xfc00, 0x3c00), raw=True)), "H16",
+        init_nonfinite("H16"))
+    bf = helper.make_tensor("BF", TensorProto.BFLOAT16, [2], struct.pack("<2H", 0x3f80, 0x7f80), raw=True)
+    add("nonfinite_bfloat16_inf", "unused BFLOAT16 initializer 'BF' holds +Inf (0x7f80)", with_extra(bf), "BF",
+        init_nonfinite("BF", lambda t: t.raw_data[2:] == b"\x80\x7f"))
+    add("nonfinite_double_nan", "unused DOUBLE initializer 'D' holds NaN",
+        with_extra(helper.make_tensor("D", TensorProto.DOUBLE, [2], [1.0, float("nan")])), "D",
+        init_nonfinite("D"))
+    c64 = helper.make_tensor("Z", TensorProto.COMPLEX64, [2], [complex(1, 0), complex(0, float("inf"))])
+    add("nonfinite_complex64_inf", "unused COMPLEX64 initializer 'Z' has an infinite imaginary part",
+        with_extra(c64), "Z", lambda p: not all(map(np.isfinite, [x for x in _model_of(p).graph.initializer if x.name == "Z"][0].float_data)))
+
+    def const_model(cnode):
+        m = base_model_proto()
+        g = m.graph
+        del g.initializer[1]   # B comes from the Constant node instead
+        g.node.insert(0, cnode)
+        return m.SerializeToString()
+
+    add("nonfinite_constant_tensor", "Constant node 'constB' (value tensor) holds +Inf",
+        const_model(helper.make_node("Constant", [], ["B"], name="constB",
+                                     value=helper.make_tensor("Bv", TensorProto.FLOAT, [4], [0, float("inf"), 0, 0]))),
+        "constB", lambda p: not np.isfinite(numpy_helper.to_array(_model_of(p).graph.node[0].attribute[0].t)).all())
+    add("nonfinite_constant_value_floats", "Constant node 'constB' (value_floats) holds NaN",
+        const_model(helper.make_node("Constant", [], ["B"], name="constB", value_floats=[0, 0, float("nan"), 0])),
+        "constB", lambda p: not np.isfinite(list(_model_of(p).graph.node[0].attribute[0].floats)).all())
+
+    then_c = helper.make_node("Constant", [], ["t_w"], name="t_const",
+                              value=helper.make_tensor("t_wv", TensorProto.FLOAT, [1, OUT_DIM], [1, 2, float("nan"), 4]))
+    then_g = helper.make_graph([then_c, helper.make_node("Add", ["H", "t_w"], ["t_y"], name="t_add")], "then", [],
+                               [helper.make_tensor_value_info("t_y", TensorProto.FLOAT, [1, OUT_DIM])])
+    else_g = helper.make_graph([helper.make_node("Identity", ["H"], ["e_y"], name="e_id")], "else", [],
+                               [helper.make_tensor_value_info("e_y", TensorProto.FLOAT, [1, OUT_DIM])])
+    sm = gemm_relu_model(
+        [helper.make_node("Gemm", ["X", "W", "B"], ["H"], name="gemm0"),
+         helper.make_node("If", ["cond"], ["Y"], name="if0", then_branch=then_g, else_branch=else_g)],
+        extra_inits=[helper.make_tensor("cond", TensorProto.BOOL, [], [True])])
+    add("nonfinite_subgraph_constant", "a Constant in If then_branch holds NaN (weights in subgraphs)",
+        sm.SerializeToString(), "t_w",
+        lambda p: not np.isfinite(numpy_helper.to_array(
+            [a for a in _model_of(p).graph.node[1].attribute if a.name == "then_branch"][0].g.node[0].attribute[0].t)).all())
+
+    sp = helper.make_sparse_tensor(helper.make_tensor("SP", TensorProto.FLOAT, [2], [1.0, float("-inf")]),
+                                   helper.make_tensor("SP_i", TensorProto.INT64, [2], [0, 5]), [2, 4])
+    m = base_model_proto()
+    m.graph.sparse_initializer.append(sp)
+    add("nonfinite_sparse_values", "sparse initializer 'SP' has -Inf among its values", m.SerializeToString(), "SP",
+        lambda p: not np.isfinite(list(_model_of(p).graph.sparse_initializer[0].values.float_data)).all())
+
+    bad = struct.pack("<32f", *(wv[:7] + [float("nan")] + wv[8:]))
+    C.append(Case("nonfinite_external", "W in external data weights.bin holds NaN",
+                  folder=([("location", "weights.bin")], [("weights.bin", "file", bad)]),
+                  info_expect=0, alt=["W"], verify=w_has(lambda a: np.isnan(a).sum() == 1)))
+    C.append(Case("ok_finite_extremes", "CONTROL: W holds FLT_MAX, -FLT_MAX, denormals and -0.0 (all finite)",
+                  data=w_with([3.4028234663852886e38, -3.4028234663852886e38, 1e-45, -0.0] + wv[4:]), expect=0))
+    return C
+
+
+# ---- limits, each at the limit (CONTROL) and one past it ----
+def limit_cases():
+    from onnx import TensorProto, helper
+
+    base = base_model()
+    C = []
+
+    def add(name, desc, data, expect=2, verify=None):
+        C.append(Case(name, desc, data=bytes(data), expect=expect, verify=verify))
+
+    def with_rank(rank):
+        m = base_model_proto()
+        m.graph.initializer.append(helper.make_tensor("R", TensorProto.FLOAT, [1] * rank, [0.5]))
+        return m.SerializeToString()
+
+    def vi_rank(rank):
+        m = base_model_proto()
+        m.graph.value_info.append(helper.make_tensor_value_info("unused_v", TensorProto.FLOAT, [1] * rank))
+        return m.SerializeToString()
+
+    def rank_of(name):
+        return lambda p: [len(t.dims) for t in _model_of(p).graph.initializer if t.name == name][0]
+
+    add("ok_limit_rank_32", "CONTROL: unused initializer R of rank 32 (the limit)", with_rank(32), expect=0)
+    add("limit_rank_33", "unused initializer R of rank 33 (one past the limit of 32)", with_rank(33),
+        verify=lambda p: rank_of("R")(p) == 33)
+    add("ok_limit_value_info_rank_32", "CONTROL: value_info of rank 32", vi_rank(32), expect=0)
+    add("limit_value_info_rank_33", "value_info of rank 33 (one past the limit)", vi_rank(33),
+        verify=lambda p: len(_model_of(p).graph.value_info[0].type.tensor_type.shape.dim) == 33)
+    add("ok_limit_if_nested_32", "CONTROL: If subgraphs nested 32 deep (the limit)", nested_if_model(32), expect=0)
+    add("limit_if_nested_33", "If subgraphs nested 33 deep (one past the limit)", nested_if_model(33))
+
+    def proto_depth(k, shape):
+        # ModelProto (depth 0) > graph (1) > value_info (2) > TypeProto (3), then k
+        # sequence levels of 2 messages each, then the tensor type (4 + 2k) and its shape.
+        tt = f_varint(TPT_ELEM, 1) + (f_len(2, b"") if shape else b"")
+        leaf = f_len(TP_TENSOR, tt)
+        t = nest(leaf, [SEQ_ELEM, TP_SEQUENCE], 2 * k)
+        vi = f_len(VI_NAME, "seq_info") + f_len(VI_TYPE, t)
+        return edit(base, GRAPH, lambda c: c + f_len(13, vi))
+
+    add("ok_limit_proto_depth_160", "CONTROL: value_info type nested 160 messages deep (the limit)",
+        proto_depth(78, False), expect=0)
+    add("limit_proto_depth_161", "value_info type nested 161 messages deep (one past the limit)",
+        proto_depth(78, True))
+
+    def set_w_dims(dims, dtype=None):
+        def fn(c):
+            c = remove_fields(c, [], T_DIMS)
+            if dtype is not None:
+                c = remove_fields(c, [], T_DTYPE) + f_varint(T_DTYPE, dtype)
+            return b"".join(f_varint(T_DIMS, d) for d in dims) + c
+        return edit(base, W, fn)
+
+    add("limit_elements_one_past", "W dims [33] with 32 floats of raw_data (one element more than present)",
+        set_w_dims([33]))
+    add("limit_elements_int64max", "W UINT8 dims [7, 1317624576693539401]: exactly 2^63-1 elements, 128 bytes present",
+        set_w_dims([7, 1317624576693539401], dtype=2))
+    add("limit_elements_2pow63", "W UINT8 dims [2, 2^62]: 2^63 elements, one past int64",
+        set_w_dims([2, 1 << 62], dtype=2))
+    add("limit_string_count_one_past", "STRING initializer with dims [3] and 2 strings",
+        with_extra_string())
+    sp_ok = helper.make_sparse_tensor(helper.make_tensor("SP", TensorProto.FLOAT, [2], [1.0, 2.0]),
+                                      helper.make_tensor("SP_i", TensorProto.INT64, [2], [0, 7]), [2, 4])
+    sp_bad = helper.make_sparse_tensor(helper.make_tensor("SP", TensorProto.FLOAT, [2], [1.0, 2.0]),
+                                       helper.make_tensor("SP_i", TensorProto.INT64, [2], [0, 8]), [2, 4])
+    for nm, sp, exp, d in (("ok_limit_sparse_index_7", sp_ok, 0, "CONTROL: sparse initializer [2,4] with last index 7 (the limit)"),
+                           ("limit_sparse_index_8", sp_bad, 2, "sparse initializer [2,4] with index 8 (one past the end)")):
+        m = base_model_proto()
+        m.graph.sparse_initializer.append(sp)
+        add(nm, d, m.SerializeToString(), expect=exp,
+            verify=None if exp == 0 else lambda p: list(_model_of(p).graph.sparse_initializer[0].indices.int64_data) == [0, 8])
+    return C
+
+
+def with_extra_string():
+    from onnx import TensorProto, helper
+    m = base_model_proto()
+    t = helper.make_tensor("STR", TensorProto.STRING, [2], [b"a", b"b"])
+    t.dims[0] = 3
+    m.graph.initializer.append(t)
+    return m.SerializeToString()
+
+
+# ---- truncations and byte flips of the real sample models (models/*.onnx) ----
+MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "models")
+
+
+def _raw_spans(buf):
+    """(start, end) of every initializer's raw_data payload: flipping those bytes only
+    changes a weight, so flips are drawn from the other (structural) bytes."""
+    g = find(buf, GRAPH)
+    out = []
+    for sp in spans(buf, g[3], g[4]):
+        if sp[0] == G_INIT:
+            out += [(x[3], x[4]) for x in spans(buf, sp[3], sp[4]) if x[0] == T_RAW]
+    return out
+
+
+def _protobuf_refuses(data):
+    import onnx
+    try:
+        onnx.ModelProto.FromString(bytes(data))
+    except Exception:  # noqa: BLE001
+        return True
+    return False
+
+
+def real_model_cases():
+    C = []
+    for short, fname in (("mlp", "digits_mlp.onnx"), ("cnn", "digits_cnn.onnx")):
+        with open(os.path.join(MODELS, fname), "rb") as f:
+            data = f.read()
+        top = spans(data)
+        rng = random.Random("trunc-" + short)
+        made = 0
+        while made < 10:
+            off = rng.randrange(1, len(data))
+            if not any(sp[2] < off < sp[4] for sp in top):
+                continue
+            C.append(Case("real_trunc_%s_%d" % (short, off),
+                          "models/%s truncated to %d of %d bytes" % (fname, off, len(data)), data=data[:off]))
+            made += 1
+        raw = _raw_spans(data)
+        structural = [i for i in range(len(data)) if not any(a <= i < b for a, b in raw)] if len(raw) < 64 else None
+        rng = random.Random("flip-" + short)
+        made = 0
+        while made < 10:
+            pos = rng.choice(structural)
+            bit = 1 << rng.randrange(8)
+            flipped = bytearray(data)
+            flipped[pos] ^= bit
+            # keep only flips that break the wire format (protobuf refuses them): a flip that
+            # still parses may well be a valid model
+            if not _protobuf_refuses(flipped):
+                continue
+            C.append(Case("real_flip_%s_%d_%02x" % (short, pos, bit),
+                          "models/%s with byte %d xor 0x%02x (protobuf refuses it)" % (fname, pos, bit),
+                          data=bytes(flipped)))
+            made += 1
     return C
 
 
 def all_cases():
-    return flat_cases() + ext_cases()
+    return flat_cases() + ext_cases() + graph_cases() + nonfinite_cases() + limit_cases() + \
+        real_model_cases()
 
 
 # --------------------------------------------------------------------------------------------
@@ -533,11 +1002,17 @@ def write_case(outdir, c):
         with open(os.path.join(outdir, c.path), "wb") as f:
             f.write(c.data)
         return
-    entries, files = c.folder
+    entries, files = c.folder[:2]
+    opts = c.folder[2] if len(c.folder) > 2 else {}
     d = os.path.join(outdir, c.name)
-    os.mkdir(d)
+    if opts.get("via_symlink"):
+        # the case folder is a symlink to the real folder beside it
+        os.mkdir(d + ".real")
+        os.symlink(c.name + ".real", d)
+    else:
+        os.mkdir(d)
     with open(os.path.join(d, "model.onnx"), "wb") as f:
-        f.write(base_model_proto(w_external=entries).SerializeToString())
+        f.write(opts["model"] if "model" in opts else base_model_proto(w_external=entries).SerializeToString())
     for rel, kind, arg in files:
         p = os.path.join(d, rel)
         if kind == "file":
@@ -571,10 +1046,10 @@ def generate(outdir):
         write_case(outdir, c)
         for field in (c.name, c.desc) + c.alt:
             assert "\t" not in field and "\n" not in field
-        rows.append("\t".join([c.name, c.path, str(c.expect), ",".join(c.alt) or "-",
+        rows.append("\t".join([c.name, c.path, str(c.expect), str(c.info_expect), ",".join(c.alt) or "-",
                                sha256_file(os.path.join(outdir, c.path)), c.desc]))
     with open(os.path.join(outdir, "MANIFEST.tsv"), "w") as f:
-        f.write("# name\tpath\texpected_exit\talt_names\tsha256\tdescription\n")
+        f.write("# name\tpath\texpected_exit\tinfo_exit\talt_names\tsha256\tdescription\n")
         f.write("\n".join(rows) + "\n")
     return cases
 

@@ -162,6 +162,13 @@ static void test_dirty_tensor_written_as_raw(void **state)
     assert_true(o->has_raw_data);
     assert_int_equal(o->n_float_data, 0);
     assert_true(((float *)m2->graph->inits[0]->data)[0] == 42.0f);
+    /* A rename alone must reach the file too, with or without new data. */
+    m2->graph->inits[0]->name = "W_renamed";
+    void *out2;
+    size_t out2_len;
+    assert_int_equal(edgec_model_save_buffer(m2, &out2, &out2_len), EDGEC_STATUS_OK);
+    assert_non_null(memmem(out2, out2_len, "W_renamed", 9));
+    free(out2);
     assert_memory_equal((float *)m2->graph->inits[0]->data + 1, w_data + 1, 11 * sizeof(float));
     edgec_model_free(m2);
     free(out);
