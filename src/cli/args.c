@@ -76,3 +76,15 @@ void cli_print_usage(const cli_command *cmd, FILE *out)
     else
         fputs(cmd->usage, out);
 }
+
+int cli_shapes_add(cli_shapes *s, const cli_command *cmd, const char *value)
+{
+    if (!value)
+        return cli_usage_error(cmd, "--input-shape needs NAME:DIMS");
+    if (s->n == CLI_MAX_SHAPES)
+        return cli_usage_error(cmd, "too many --input-shape options");
+    if (edgec_input_shape_parse(value, s->bufs[s->n], sizeof s->bufs[s->n], &s->shapes[s->n]))
+        return cli_usage_error(cmd, "%s", edgec_error_message());
+    s->n++;
+    return 0;
+}

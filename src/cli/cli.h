@@ -53,4 +53,16 @@ bool cli_is(const cli_args *a, const char *name);
 /* The option's value (attached, or the next argument); NULL when missing. */
 const char *cli_value(cli_args *a);
 
+/* The --input-shape NAME:D0xD1... values of one command line. */
+#define CLI_MAX_SHAPES 64
+typedef struct cli_shapes {
+    edgec_input_shape shapes[CLI_MAX_SHAPES];
+    char bufs[CLI_MAX_SHAPES][256];
+    size_t n;
+} cli_shapes;
+
+/* Parses one --input-shape value; prints a usage error for `cmd` and returns 1 when it
+ * is missing or malformed, 0 otherwise. */
+int cli_shapes_add(cli_shapes *s, const cli_command *cmd, const char *value);
+
 #endif

@@ -38,7 +38,6 @@ const cli_command cli_eval = {
     NULL,
 };
 
-#define MAX_SHAPES 64
 
 static bool parse_u64(const char *s, unsigned long long hi, unsigned long long *out)
 {
@@ -124,9 +123,7 @@ static int run(int argc, char **argv)
     const char *ref_path = NULL, *cand_path = NULL, *data_path = NULL;
     unsigned long long samples = 0, seed = 0, threads = 1;
     bool json = false;
-    edgec_input_shape shapes[MAX_SHAPES];
-    char shape_bufs[MAX_SHAPES][256];
-    size_t n_shapes = 0;
+    static cli_shapes shapes; /* large: kept off the stack */
     cli_args a;
     cli_args_init(&a, argc, argv);
     while (cli_args_next(&a)) {
@@ -153,14 +150,8 @@ static int run(int argc, char **argv)
         } else if (cli_is(&a, "--json")) {
             json = true;
         } else if (cli_is(&a, "--input-shape")) {
-            if (!(v = cli_value(&a)))
-                return cli_usage_error(&cli_eval, "--input-shape needs NAME:DIMS");
-            if (n_shapes == MAX_SHAPES)
-                return cli_usage_error(&cli_eval, "too many --input-shape options");
-            if (edgec_input_shape_parse(v, shape_bufs[n_shapes], sizeof shape_bufs[n_shapes],
-                                        &shapes[n_shapes]))
-                return cli_usage_error(&cli_eval, "%s", edgec_error_message());
-            n_shapes++;
+            if (cli_shapes_add(&shapes, &cli_eval, cli_value(&a)))
+                return 1;
         } else {
             return cli_usage_error(&cli_eval, "unknown option '%s'", a.opt);
         }
@@ -171,7 +162,7 @@ static int run(int argc, char **argv)
     edgec_model *ref = NULL, *cand = NULL;
     edgec_dataset *data = NULL;
     edgec_eval_result res;
-    edgec_eval_options opt = {(int64_t)samples, seed, (int)threads, shapes, n_shapes};
+    edgec_eval_options opt = {(int64_t)samples, seed, (int)threads, shapes.shapes, shapes.n};
     edgec_status st;
     if ((st = edgec_model_load(ref_path, &ref)) ||
         (cand_path && (st = edgec_model_load(cand_path, &cand))) ||

@@ -31,7 +31,6 @@ const cli_command cli_run = {
     NULL,
 };
 
-#define MAX_SHAPES 64
 
 static double now_ms(void)
 {
@@ -97,9 +96,7 @@ static int run(int argc, char **argv)
 {
     const char *model_path = NULL, *data_path = NULL, *out_path = NULL;
     long long repeat = 0, threads = 1;
-    edgec_input_shape shapes[MAX_SHAPES];
-    char shape_bufs[MAX_SHAPES][256];
-    size_t n_shapes = 0;
+    static cli_shapes shapes; /* large: kept off the stack */
     cli_args a;
     cli_args_init(&a, argc, argv);
     while (cli_args_next(&a)) {
@@ -121,14 +118,8 @@ static int run(int argc, char **argv)
             if (!(v = cli_value(&a)) || !parse_count(v, 1, 256, &threads))
                 return cli_usage_error(&cli_run, "--threads needs a count from 1 to 256");
         } else if (cli_is(&a, "--input-shape")) {
-            if (!(v = cli_value(&a)))
-                return cli_usage_error(&cli_run, "--input-shape needs NAME:DIMS");
-            if (n_shapes == MAX_SHAPES)
-                return cli_usage_error(&cli_run, "too many --input-shape options");
-            if (edgec_input_shape_parse(v, shape_bufs[n_shapes], sizeof shape_bufs[n_shapes],
-                                        &shapes[n_shapes]))
-                return cli_usage_error(&cli_run, "%s", edgec_error_message());
-            n_shapes++;
+            if (cli_shapes_add(&shapes, &cli_run, cli_value(&a)))
+                return 1;
         } else {
             return cli_usage_error(&cli_run, "unknown option '%s'", a.opt);
         }
@@ -147,7 +138,7 @@ static int run(int argc, char **argv)
     int64_t n_samples = 1, n_parts = 0;
     int rc = 0;
     edgec_status st;
-    edgec_session_options so = {(int)threads, shapes, n_shapes};
+    edgec_session_options so = {(int)threads, shapes.shapes, shapes.n};
     if ((st = edgec_model_load(model_path, &m)) || (st = edgec_session_create(m, &so, &s)) ||
         (st = edgec_dataset_load(data_path, &data)))
         goto fail;
