@@ -15,10 +15,29 @@ static edgec_status check(const char *arg)
     return edgec__parse_double(arg, "--prune", 0.0, 1.0, false, true, &r);
 }
 
-static int cmp_float(const void *a, const void *b)
+/* Sorts non-negative floats ascending in linear time: their IEEE bit patterns order
+ * like their values, so an LSD radix sort over the 32-bit patterns (4 passes of 8 bits)
+ * gives the same order as a comparison sort, without a comparator call per pair. */
+static bool sort_magnitudes(float *v, int64_t n)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return x < y ? -1 : x > y;
+    uint32_t *a = (uint32_t *)v, *b = malloc((size_t)n * sizeof *b);
+    if (!b)
+        return false;
+    for (int shift = 0; shift < 32; shift += 8) {
+        int64_t count[257] = {0};
+        for (int64_t i = 0; i < n; i++)
+            count[((a[i] >> shift) & 0xff) + 1]++;
+        for (int d = 0; d < 256; d++)
+            count[d + 1] += count[d];
+        for (int64_t i = 0; i < n; i++)
+            b[count[(a[i] >> shift) & 0xff]++] = a[i];
+        uint32_t *t = a;
+        a = b;
+        b = t;
+    }
+    /* After an even number of passes the data is back in `v`; `b` is the scratch. */
+    free(b);
+    return true;
 }
 
 /* The per-layer ceiling of the global scope: at most this fraction of a layer goes, so
@@ -67,7 +86,10 @@ static edgec_status plan_counts(edgec_prune_layer *layers, size_t n, double r, b
         }
         for (int64_t e = 0; e < m; e++)
             sorted[i][e] = fabsf(layers[i].data[e]);
-        qsort(sorted[i], (size_t)m, sizeof(float), cmp_float);
+        if (!sort_magnitudes(sorted[i], m)) {
+            st = NOMEM;
+            goto cleanup;
+        }
         if (sorted[i][m - 1] > hi)
             hi = sorted[i][m - 1];
         total += m;
@@ -112,49 +134,59 @@ cleanup:
 }
 
 /* Marks the `k` smallest-magnitude elements of `v` as pruned; ties go by position, so
- * the mask is deterministic. */
+ * the mask is deterministic. Each element becomes the unique key (|v| bits, index):
+ * the k smallest keys are exactly the first k of a stable sort by magnitude, and a
+ * selection finds them in linear expected time instead of sorting. */
 static edgec_status mask_smallest(const float *v, int64_t n, int64_t k, uint8_t *keep)
 {
     memset(keep, 1, (size_t)n);
     if (k <= 0)
         return EDGEC_STATUS_OK;
-    int64_t *idx = malloc((size_t)n * sizeof *idx);
-    float *a = malloc((size_t)n * sizeof *a);
-    if (!idx || !a) {
-        free(idx);
-        free(a);
-        return NOMEM;
+    if (k >= n) {
+        memset(keep, 0, (size_t)n);
+        return EDGEC_STATUS_OK;
     }
-    for (int64_t i = 0; i < n; i++)
-        a[i] = fabsf(v[i]);
-    /* Sort indices by (magnitude, index) with a merge sort: stable and qsort-free of
-     * global state. */
-    int64_t *tmp = malloc((size_t)n * sizeof *tmp);
-    if (!tmp) {
-        free(idx);
-        free(a);
+    if (n > (int64_t)UINT32_MAX)
+        return edgec__fail(EDGEC_STATUS_LIMIT, "a layer of %lld weights is too large to prune",
+                           (long long)n);
+    uint64_t *key = malloc((size_t)n * sizeof *key);
+    if (!key)
         return NOMEM;
+    for (int64_t i = 0; i < n; i++) {
+        float a = fabsf(v[i]);
+        uint32_t bits;
+        memcpy(&bits, &a, sizeof bits);
+        key[i] = (uint64_t)bits << 32 | (uint64_t)i;
     }
-    for (int64_t i = 0; i < n; i++)
-        idx[i] = i;
-    for (int64_t w = 1; w < n; w *= 2) {
-        for (int64_t lo = 0; lo < n; lo += 2 * w) {
-            int64_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            int64_t i = lo, j = mid, o = lo;
-            while (i < mid && j < hi)
-                tmp[o++] = a[idx[j]] < a[idx[i]] ? idx[j++] : idx[i++];
-            while (i < mid)
-                tmp[o++] = idx[i++];
-            while (j < hi)
-                tmp[o++] = idx[j++];
+    /* Quickselect with a median-of-three pivot; the keys are distinct, so the result does
+     * not depend on the pivots chosen. */
+    int64_t lo = 0, hi = n - 1, want = k - 1;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        uint64_t x = key[lo], y = key[mid], z = key[hi];
+        uint64_t pivot = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+        int64_t i = lo, j = hi;
+        while (i <= j) {
+            while (key[i] < pivot)
+                i++;
+            while (key[j] > pivot)
+                j--;
+            if (i <= j) {
+                uint64_t t = key[i];
+                key[i++] = key[j];
+                key[j--] = t;
+            }
         }
-        memcpy(idx, tmp, (size_t)n * sizeof *idx);
+        if (want <= j)
+            hi = j;
+        else if (want >= i)
+            lo = i;
+        else
+            break;
     }
-    for (int64_t i = 0; i < k && i < n; i++)
-        keep[idx[i]] = 0;
-    free(tmp);
-    free(idx);
-    free(a);
+    for (int64_t i = 0; i < k; i++)
+        keep[key[i] & 0xffffffffu] = 0;
+    free(key);
     return EDGEC_STATUS_OK;
 }
 
