@@ -10,8 +10,7 @@
 #include "ir/ir.h"
 
 /* Index (in elements of `per` bytes) of the first `width`-byte unit of p[0..n) whose bits
- * under `mask` are all set, or -1. Exponent-all-ones is how IEEE-style formats spell NaN
- * and infinity. The host is little-endian, like the tensor data. */
+ * under `mask` are all set, or -1. The host is little-endian, like the tensor data. */
 static int64_t first_all_ones(const uint8_t *p, size_t n, size_t width, size_t per, uint64_t mask)
 {
     for (size_t i = 0; i + width <= n; i += width) {
@@ -23,41 +22,40 @@ static int64_t first_all_ones(const uint8_t *p, size_t n, size_t width, size_t p
     return -1;
 }
 
+/* The IEEE-style formats: NaN and infinity have every bit of the exponent set (for
+ * FLOAT8E4M3FN, which has no infinity, NaN has exponent and mantissa set). */
+static const struct {
+    int32_t dtype;
+    uint8_t width, per; /* bytes per stored unit and per element (complex: two units) */
+    uint64_t mask;
+} ieee_formats[] = {
+    {EDGEC_DTYPE_FLOAT, 4, 4, 0x7f800000u},
+    {EDGEC_DTYPE_COMPLEX64, 4, 8, 0x7f800000u},
+    {EDGEC_DTYPE_DOUBLE, 8, 8, 0x7ff0000000000000ull},
+    {EDGEC_DTYPE_COMPLEX128, 8, 16, 0x7ff0000000000000ull},
+    {EDGEC_DTYPE_FLOAT16, 2, 2, 0x7c00u},
+    {EDGEC_DTYPE_BFLOAT16, 2, 2, 0x7f80u},
+    {EDGEC_DTYPE_FLOAT8E4M3FN, 1, 1, 0x7fu},
+    {EDGEC_DTYPE_FLOAT8E5M2, 1, 1, 0x7cu},
+};
+
 /* Index of the first non-finite element of `t`, or -1 when all are finite or the type
  * has no non-finite values. `t->data` holds `t->nbytes` bytes, checked when read. */
 static int64_t first_nonfinite(const edgec_tensor *t)
 {
     const uint8_t *p = t->data;
-    size_t n = t->nbytes;
     if (!p)
         return -1;
-    switch (t->dtype) {
-    case EDGEC_DTYPE_FLOAT:
-        return first_all_ones(p, n, 4, 4, 0x7f800000u);
-    case EDGEC_DTYPE_COMPLEX64:
-        return first_all_ones(p, n, 4, 8, 0x7f800000u);
-    case EDGEC_DTYPE_DOUBLE:
-        return first_all_ones(p, n, 8, 8, 0x7ff0000000000000ull);
-    case EDGEC_DTYPE_COMPLEX128:
-        return first_all_ones(p, n, 8, 16, 0x7ff0000000000000ull);
-    case EDGEC_DTYPE_FLOAT16:
-        return first_all_ones(p, n, 2, 2, 0x7c00u);
-    case EDGEC_DTYPE_BFLOAT16:
-        return first_all_ones(p, n, 2, 2, 0x7f80u);
-    case EDGEC_DTYPE_FLOAT8E4M3FN:
-        /* No infinities; NaN is every bit of exponent and mantissa set. */
-        return first_all_ones(p, n, 1, 1, 0x7fu);
-    case EDGEC_DTYPE_FLOAT8E5M2:
-        return first_all_ones(p, n, 1, 1, 0x7cu);
-    case EDGEC_DTYPE_FLOAT8E4M3FNUZ:
-    case EDGEC_DTYPE_FLOAT8E5M2FNUZ: {
+    for (size_t k = 0; k < sizeof ieee_formats / sizeof ieee_formats[0]; k++)
+        if (ieee_formats[k].dtype == t->dtype)
+            return first_all_ones(p, t->nbytes, ieee_formats[k].width, ieee_formats[k].per,
+                                  ieee_formats[k].mask);
+    if (t->dtype == EDGEC_DTYPE_FLOAT8E4M3FNUZ || t->dtype == EDGEC_DTYPE_FLOAT8E5M2FNUZ) {
         /* The "negative zero" pattern is the only NaN of these formats. */
-        const uint8_t *q = memchr(p, 0x80, n);
+        const uint8_t *q = memchr(p, 0x80, t->nbytes);
         return q ? (int64_t)(q - p) : -1;
     }
-    default:
-        return -1; /* integers, strings and FLOAT4E2M1 have no NaN or infinity */
-    }
+    return -1; /* integers, strings and FLOAT4E2M1 have no NaN or infinity */
 }
 
 typedef struct finite_ctx {

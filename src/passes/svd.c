@@ -555,7 +555,17 @@ static edgec_status run(edgec_pass_ctx *ctx)
         int64_t got = 0;
         const double *gram = L->gram && L->gram_rows > 0 ? L->gram : NULL;
         if ((st = edgec__lowrank_factor(M, mo, n, gram, k, cfg.energy, max_k, &o, Left, Right,
-                                        &got, &kept))) {
+                                        &got, &kept)) == EDGEC_STATUS_INTERNAL) {
+            /* Weights near the float limit (or non-finite ones let through with
+             * --allow-nonfinite) can keep the SVD from converging: such a layer is
+             * left as it is rather than failing the whole run. */
+            edgec__pass_log(ctx, "%s '%s' (%lld x %lld): kept, %s", L->node->op_type, what,
+                            (long long)mo, (long long)n, edgec_error_message());
+            edgec__error_clear();
+            st = EDGEC_STATUS_OK;
+            continue;
+        }
+        if (st) {
             char pre[300];
             snprintf(pre, sizeof pre, "%s '%s', weight '%s': ", L->node->op_type, what, L->w.name);
             edgec__fail_prefix(pre);

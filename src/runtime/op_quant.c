@@ -335,7 +335,9 @@ static edgec_status run_dynamic_quantize_linear(edgec_op_ctx *ctx)
     float zpf = 0.0f;
     if (scale != 0.0f) {
         float inter = 0.0f - mn / scale;
-        if (inter < 0.0f)
+        /* An infinite input range makes this NaN (-Inf / Inf): zero point 0 then, as
+         * converting NaN to an integer is undefined. */
+        if (!(inter >= 0.0f))
             inter = 0.0f;
         if (inter > 255.0f)
             inter = 255.0f;

@@ -243,6 +243,48 @@ static void test_quantize_zero_scale(void **state)
     pbb_free(&b);
 }
 
+/* DynamicQuantizeLinear over an infinite range: scale +Inf, zero point 0 (not NaN cast to
+ * an integer, which UBSan reports), every finite value on the zero point. */
+static const char *const dq_in[] = {"X", NULL};
+static const char *const dq_out[] = {"Y", "Ys", "Yz", NULL};
+
+static void test_dynamic_quantize_infinite_range(void **state)
+{
+    (void)state;
+    pbb b = {0};
+    static const int64_t none[1] = {0};
+    Onnx__GraphProto *g = pbb_graph(&b, "main");
+    pbb_graph_add_node(&b, g, pbb_node(&b, "DynamicQuantizeLinear", "dq", dq_in, dq_out));
+    pbb_graph_io(&b, g, pbb_value(&b, "X", EDGEC_DTYPE_FLOAT, 1, v_dims),
+                 pbb_value(&b, "Y", EDGEC_DTYPE_UINT8, 1, v_dims));
+    Onnx__ValueInfoProto *extra[2] = {pbb_value(&b, "Ys", EDGEC_DTYPE_FLOAT, 0, none),
+                                      pbb_value(&b, "Yz", EDGEC_DTYPE_UINT8, 0, none)};
+    for (int i = 0; i < 2; i++)
+        pbb_append(&b, &g->output, &g->n_output, extra[i]);
+    edgec_model *m = NULL;
+    edgec_session *s = NULL;
+    edgec_array *x = NULL, *y[3] = {0};
+    assert_int_equal(load_proto(pbb_model(&b, g, 13), &m), EDGEC_STATUS_OK);
+    assert_int_equal(edgec_session_create(m, NULL, &s), EDGEC_STATUS_OK);
+    assert_int_equal(edgec_array_create("X", EDGEC_ELEM_FLOAT, 1, v_dims, &x), EDGEC_STATUS_OK);
+    float *xv = x->data;
+    xv[0] = -__builtin_inff();
+    xv[1] = 1.0f;
+    xv[2] = __builtin_inff();
+    xv[3] = 0.0f;
+    const edgec_array *in[1] = {x};
+    assert_int_equal(edgec_session_run(s, in, 1, y, 3), EDGEC_STATUS_OK);
+    assert_true(__builtin_isinf(*(const float *)y[1]->data));
+    assert_int_equal(*(const uint8_t *)y[2]->data, 0);
+    assert_int_equal(((const uint8_t *)y[0]->data)[1], 0);
+    edgec_array_free(x);
+    for (int i = 0; i < 3; i++)
+        edgec_array_free(y[i]);
+    edgec_session_free(s);
+    edgec_model_free(m);
+    pbb_free(&b);
+}
+
 /* ---- .npy: rank and element count limits -------------------------------------------- */
 
 /* A version 1.0 .npy image of float32 with `rank` dims of 1 and `payload` data bytes. */
@@ -300,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_duplicate_initializer),
         cmocka_unit_test(test_nonfinite_every_float_type),
         cmocka_unit_test(test_quantize_zero_scale),
+        cmocka_unit_test(test_dynamic_quantize_infinite_range),
         cmocka_unit_test(test_npy_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
