@@ -128,6 +128,19 @@ edgec_status edgec_pipeline_set(edgec_pipeline *p, const char *name, const char 
         if (st)
             return st;
     }
+    /* A secondary option declared as "a|b|c" takes one of those words: refuse anything
+     * else now, before a model is read, rather than when its pass runs. */
+    if (opt && arg && value && strchr(arg, '|') && !strpbrk(arg, "[ ")) {
+        bool known = false;
+        for (const char *alt = arg; *alt && !known;) {
+            size_t len = strcspn(alt, "|");
+            known = strlen(value) == len && !strncmp(alt, value, len);
+            alt += len + (alt[len] == '|');
+        }
+        if (!known)
+            return edgec__fail(EDGEC_STATUS_USAGE, "option '--%s' takes %s, not '%s'", name, arg,
+                               value);
+    }
     for (size_t i = 0; i < p->n_settings; i++) {
         if (!strcmp(p->settings[i].name, name))
             return edgec__fail(EDGEC_STATUS_USAGE, "option '--%s' is given twice", name);

@@ -299,6 +299,19 @@ chk_sane; chk_rc 1; chk_msg
 chk_listing "$D" "model.onnx"
 finish "compress with an unknown option: exit 1, nothing written"
 
+# Enumerated pass options are checked before the model is read: a missing model must not
+# be what reports the mistake.
+for bad in "--prune 0.5 --prune-scope=1:7" "--int8=static --int8-format=36" \
+           "--int8=static --calib-method bogus"; do
+    D=$W/bad_enum; fresh "$D"
+    # shellcheck disable=SC2086 # $bad is a word list
+    run_edgec compress "$D/missing.onnx" -o "$D/out.onnx" $bad
+    chk_sane; chk_rc 1
+    grep -q -- "takes " "$ERR_F" || WHY+=("stderr does not say which values '$bad' takes")
+    chk_listing "$D" ""
+    finish "compress $bad: exit 1 before reading the model"
+done
+
 run_edgec compress
 chk_sane; chk_rc 1; chk_msg
 finish "compress without MODEL: exit 1"
