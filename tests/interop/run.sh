@@ -62,38 +62,7 @@ lastline() { local l; l=$(grep -v "^[[:space:]]*$" "$1" 2>/dev/null | tail -n 1 
 
 t_all=$(now)
 
-# ---------------------------------------------------------- prerequisites ---
-pre_ok=1
-if [ ! -x "$EDGEC" ]; then notok "prerequisites" "edgec binary '$EDGEC' not found or not executable"; pre_ok=0; fi
-if ! command -v "$NODE" >/dev/null 2>&1; then notok "prerequisites" "node not found (apt-get install nodejs)"; pre_ok=0; fi
-if ! "$PY" -c 'import onnx, numpy' >/dev/null 2>&1; then
-  notok "prerequisites" "$PY cannot import onnx/numpy (apt-get install python3-onnx python3-numpy)"; pre_ok=0
-fi
-[ "$pre_ok" -eq 1 ] || finish
-
-if [ ! -f "$HERE/node_modules/onnxruntime-node/package.json" ]; then
-  echo "# installing onnxruntime-node into $HERE/node_modules"
-  if ! "$NPM" install --ignore-scripts --no-package-lock --no-audit --no-fund --prefix "$HERE" >"$SCRATCH/npm-install.log" 2>&1; then
-    notok "prerequisites" "npm install of onnxruntime-node failed: $(lastline "$SCRATCH/npm-install.log")"
-    finish
-  fi
-fi
-
-# ------------------------------------------------------- generate models ---
-mkdir -p "$GEN" "$LOGDIR"
-stamp=$( (cat "$HERE/make_test_models.py"; "$PY" -c 'import onnx, torch, torchvision; print(onnx.__version__, torch.__version__, torchvision.__version__)' 2>&1) | sha256sum | cut -d' ' -f1)
-t_gen=$(now)
-if [ "$(cat "$GEN/.stamp" 2>/dev/null)" != "$stamp" ]; then
-  rm -rf "$GEN" && mkdir -p "$GEN"
-  if "$PY" "$HERE/make_test_models.py" "$GEN" >"$LOGDIR/make_test_models.log" 2>&1; then
-    echo "$stamp" >"$GEN/.stamp"
-    echo "# generated test models into $GEN in $(elapsed "$t_gen")s"
-  else
-    notok "generate" "make_test_models.py failed: $(lastline "$LOGDIR/make_test_models.log")"
-  fi
-else
-  echo "# test models in $GEN are up to date"
-fi
+. "$HERE/common.sh"
 
 # ------------------------------------------------------------ model list ---
 # entries: NAME|INPUT_PATH|ORT_INPUT_ARGS|KIND  (KIND: plain or external)
