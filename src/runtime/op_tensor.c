@@ -197,25 +197,37 @@ static edgec_status op_gather_nd(edgec_op_ctx *ctx)
 
 /* ---------------------------------------------------------------- Scatter */
 
+/* A string attribute's value mapped through a table of names (ending with a NULL
+ * name): the house's table-for-if-chain form of "one of these words". */
+typedef struct name_value {
+    const char *name;
+    int value;
+} name_value;
+
+static edgec_status attr_choice(const edgec_op_ctx *ctx, const char *attr, const char *def,
+                                const name_value *tab, int *out)
+{
+    char buf[64];
+    const char *v = edgec__attr_string(ctx->node, attr, buf, sizeof buf, def);
+    for (; tab->name; tab++) {
+        if (!strcmp(tab->name, v)) {
+            *out = tab->value;
+            return EDGEC_STATUS_OK;
+        }
+    }
+    return edgec__op_fail(ctx, EDGEC_STATUS_INVALID_MODEL, "unknown %s '%s'", attr, v);
+}
+
 enum scat { S_NONE, S_ADD, S_MUL, S_MAX, S_MIN };
 
 static edgec_status scatter_reduction(const edgec_op_ctx *ctx, enum scat *out)
 {
-    char buf[16];
-    const char *r = edgec__attr_string(ctx->node, "reduction", buf, sizeof buf, "none");
-    if (!strcmp(r, "none"))
-        *out = S_NONE;
-    else if (!strcmp(r, "add"))
-        *out = S_ADD;
-    else if (!strcmp(r, "mul"))
-        *out = S_MUL;
-    else if (!strcmp(r, "max"))
-        *out = S_MAX;
-    else if (!strcmp(r, "min"))
-        *out = S_MIN;
-    else
-        return edgec__op_fail(ctx, EDGEC_STATUS_INVALID_MODEL, "unknown reduction '%s'", r);
-    return EDGEC_STATUS_OK;
+    static const name_value reductions[] = {
+        {"none", S_NONE}, {"add", S_ADD}, {"mul", S_MUL}, {"max", S_MAX}, {"min", S_MIN}, {0}};
+    int v = S_NONE;
+    edgec_status st = attr_choice(ctx, "reduction", "none", reductions, &v);
+    *out = (enum scat)v;
+    return st;
 }
 
 /* o[oi .. oi+n) (op)= u[ui .. ui+n) */
@@ -1248,38 +1260,27 @@ static edgec_status op_resize(edgec_op_ctx *ctx)
         if (!tscales)
             return edgec__op_fail(ctx, EDGEC_STATUS_INVALID_MODEL, "needs scales");
     } else {
-        char b[32];
-        const char *c = edgec__attr_string(ctx->node, "coordinate_transformation_mode", b, sizeof b,
-                                           "half_pixel");
-        if (!strcmp(c, "half_pixel"))
-            p.coord = C_HALF_PIXEL;
-        else if (!strcmp(c, "half_pixel_symmetric"))
-            p.coord = C_HALF_PIXEL_SYM;
-        else if (!strcmp(c, "pytorch_half_pixel"))
-            p.coord = C_PYTORCH_HALF_PIXEL;
-        else if (!strcmp(c, "align_corners"))
-            p.coord = C_ALIGN_CORNERS;
-        else if (!strcmp(c, "asymmetric"))
-            p.coord = C_ASYMMETRIC;
-        else if (!strcmp(c, "tf_half_pixel_for_nn"))
-            p.coord = C_TF_HALF_PIXEL_NN;
-        else if (!strcmp(c, "tf_crop_and_resize"))
-            p.coord = C_TF_CROP_RESIZE;
-        else
-            return edgec__op_fail(ctx, EDGEC_STATUS_INVALID_MODEL,
-                                  "unknown coordinate_transformation_mode '%s'", c);
-        const char *nm = edgec__attr_string(ctx->node, "nearest_mode", b, sizeof b,
-                                            "round_prefer_floor");
-        if (!strcmp(nm, "round_prefer_floor"))
-            p.near = N_ROUND_PREFER_FLOOR;
-        else if (!strcmp(nm, "round_prefer_ceil"))
-            p.near = N_ROUND_PREFER_CEIL;
-        else if (!strcmp(nm, "floor"))
-            p.near = N_FLOOR;
-        else if (!strcmp(nm, "ceil"))
-            p.near = N_CEIL;
-        else
-            return edgec__op_fail(ctx, EDGEC_STATUS_INVALID_MODEL, "unknown nearest_mode '%s'", nm);
+        static const name_value coords[] = {
+            {"half_pixel", C_HALF_PIXEL},
+            {"half_pixel_symmetric", C_HALF_PIXEL_SYM},
+            {"pytorch_half_pixel", C_PYTORCH_HALF_PIXEL},
+            {"align_corners", C_ALIGN_CORNERS},
+            {"asymmetric", C_ASYMMETRIC},
+            {"tf_half_pixel_for_nn", C_TF_HALF_PIXEL_NN},
+            {"tf_crop_and_resize", C_TF_CROP_RESIZE},
+            {0}};
+        static const name_value nearests[] = {{"round_prefer_floor", N_ROUND_PREFER_FLOOR},
+                                              {"round_prefer_ceil", N_ROUND_PREFER_CEIL},
+                                              {"floor", N_FLOOR},
+                                              {"ceil", N_CEIL},
+                                              {0}};
+        int coord = C_HALF_PIXEL, near = N_ROUND_PREFER_FLOOR;
+        edgec_status cst = attr_choice(ctx, "coordinate_transformation_mode", "half_pixel", coords,
+                                       &coord);
+        if (cst || (cst = attr_choice(ctx, "nearest_mode", "round_prefer_floor", nearests, &near)))
+            return cst;
+        p.coord = (enum rs_coord)coord;
+        p.near = (enum rs_near)near;
         troi = edgec__kb_in(ctx, 1);
         tscales = edgec__kb_in(ctx, 2);
         tsizes = edgec__kb_in(ctx, 3);
