@@ -6,6 +6,7 @@
 #include "edgec/model.h"
 #include "edgec/pipeline.h"
 #include "edgec/array.h"
+#include "edgec/auto.h"
 #include "edgec/data.h"
 #include "edgec/runtime.h"
 #include "edgec/container.h"

@@ -39,6 +39,19 @@ edgec_status edgec_pipeline_create(edgec_pipeline **out);
  * a missing or malformed value, or a value out of range. */
 edgec_status edgec_pipeline_set(edgec_pipeline *p, const char *name, const char *value);
 
+/** Sets pass `name` to `value` for the weight tensor `tensor` alone (a layer setting), as a
+ * plan does (--plan, --auto). It overrides the pass's model-wide value for that tensor;
+ * "off" keeps the pass away from it. A pass that has layer settings but is not enabled
+ * for the whole model runs on just those tensors. A setting on T also covers the two
+ * factors --svd makes of T. Passes that take layer settings: prune, nm, svd, cluster,
+ * int8 and int4 (the last two: on or "off"). Fails with USAGE for another pass, a bad
+ * value, or a second setting of the same pass for the same tensor. */
+edgec_status edgec_pipeline_set_layer(edgec_pipeline *p, const char *tensor, const char *name,
+                                      const char *value);
+
+/** Removes every layer setting. */
+void edgec_pipeline_clear_layers(edgec_pipeline *p);
+
 /** Keeps nodes and tensors whose name matches the shell glob `pattern` out of every pass. */
 edgec_status edgec_pipeline_exclude(edgec_pipeline *p, const char *pattern);
 

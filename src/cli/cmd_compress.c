@@ -46,6 +46,18 @@ static void usage(FILE *out)
           "  --eval-samples N           evaluate on the first N samples only\n"
           "  --threads N                interpreter threads for the evaluation (results do\n"
           "                             not depend on N)\n"
+          "\nAutomatic compression (docs/AUTO.md):\n"
+          "  --auto                     choose a setting per layer (sparsity, shared values,\n"
+          "                             int8, ...) that makes the result as small as possible\n"
+          "                             within --max-drop (default 1 point), measured on --calib\n"
+          "                             (required) and verified on --eval when given\n"
+          "  --target-ratio R           with --auto: stop once R times smaller; exit 3 if the\n"
+          "                             budget does not allow it\n"
+          "  --time-budget SECONDS      with --auto: search at most this long (default 600;\n"
+          "                             0 = no limit); the best plan so far is used\n"
+          "  --plan-out FILE            with --auto: write the chosen per-layer plan (JSON)\n"
+          "  --plan FILE                apply a plan written by --plan-out: the same model,\n"
+          "                             flags and --calib give the same bytes\n"
           "\nQuality gate (checked on the result in memory, before anything is written):\n"
           "  --max-drop P               fail if top-1 accuracy drops by more than P points\n"
           "                             (without labels: if top-1 changes on more than P% of\n"
@@ -153,6 +165,13 @@ static void bar_draw(void *user, const char *stage, int64_t done, int64_t total)
 
 typedef struct job {
     const char *in, *out, *calib_path, *eval_path, *depfile_path;
+    const char *plan_path, *plan_out;
+    bool auto_mode, eval_is_calib, target_missed;
+    double target_ratio, time_budget;
+    const char *excludes[64];
+    size_t n_excludes;
+    edgec_plan *plan;
+    edgec_auto_result auto_res;
     const char *reports[MAX_REPORTS];
     size_t n_reports;
     bool quiet, allow_nonfinite, huffman, report_timestamp;
@@ -193,10 +212,38 @@ static bool parse_num(const char *s, double lo, double hi, double *out)
     return true;
 }
 
+/* --auto and --plan go with some options and not others: say so before any work. */
+static int check_auto(job *j)
+{
+    if (j->auto_mode && j->plan_path)
+        return cli_usage_error(&cli_compress, "--auto searches a plan; --plan applies one: use one");
+    if (!j->auto_mode) {
+        const char *only = j->plan_out ? "--plan-out" : j->target_ratio ? "--target-ratio"
+                           : j->time_budget >= 0 ? "--time-budget" : NULL;
+        if (only)
+            return cli_usage_error(&cli_compress, "%s goes with --auto", only);
+        return 0;
+    }
+    if (!j->calib_path)
+        return cli_usage_error(&cli_compress,
+                               "--auto needs --calib FILE: inputs (with `labels` for top-1) to "
+                               "measure each layer's sensitivity on");
+    if (edgec_pipeline_has_passes(j->p))
+        return cli_usage_error(&cli_compress,
+                               "--auto chooses the passes itself: drop the pass options (or edit "
+                               "a plan from --plan-out and apply it with --plan)");
+    if (j->gate.max_drop < 0)
+        j->gate.max_drop = 1.0;
+    if (j->time_budget < 0)
+        j->time_budget = 600;
+    return 0;
+}
+
 /* Reads the command line into `j`; returns an exit code, 0 to go on. */
 static int parse(job *j, int argc, char **argv)
 {
     edgec_status st;
+    int rc;
     cli_args a;
     cli_args_init(&a, argc, argv);
     while (cli_args_next(&a)) {
@@ -256,6 +303,7 @@ static int parse(job *j, int argc, char **argv)
                 return cli_usage_error(&cli_compress, "--exclude needs a pattern");
             if ((st = edgec_pipeline_exclude(j->p, g)))
                 return cli_fail(st);
+            j->excludes[j->n_excludes++] = g; /* the pipeline refuses more than 64 */
         } else if (cli_is(&a, "--seed")) {
             if (!parse_u64(cli_value(&a), 0, ~0ull, &j->seed))
                 return cli_usage_error(&cli_compress, "--seed needs a non-negative integer");
@@ -266,6 +314,23 @@ static int parse(job *j, int argc, char **argv)
             j->save.external = EDGEC_EXTERNAL_NEVER;
         } else if (cli_is(&a, "--allow-nonfinite")) {
             j->allow_nonfinite = true;
+        } else if (cli_is(&a, "--auto")) {
+            j->auto_mode = true;
+        } else if (cli_is(&a, "--plan")) {
+            if (!(j->plan_path = cli_value(&a)) || !*j->plan_path)
+                return cli_usage_error(&cli_compress, "--plan needs a plan file");
+        } else if (cli_is(&a, "--plan-out")) {
+            if (!(j->plan_out = cli_value(&a)) || !*j->plan_out)
+                return cli_usage_error(&cli_compress, "--plan-out needs a file name");
+        } else if (cli_is(&a, "--target-ratio")) {
+            if (!parse_num(v = cli_value(&a), 1, 1e9, &j->target_ratio))
+                return cli_usage_error(&cli_compress, "--target-ratio needs a ratio >= 1, not '%s'",
+                                       v ? v : "");
+        } else if (cli_is(&a, "--time-budget")) {
+            if (!parse_num(v = cli_value(&a), 0, 1e7, &j->time_budget))
+                return cli_usage_error(&cli_compress,
+                                       "--time-budget needs seconds (0 = no limit), not '%s'",
+                                       v ? v : "");
         } else if (cli_is(&a, "--huffman")) {
             j->huffman = true;
         } else if (cli_is(&a, "-q") || cli_is(&a, "--quiet")) {
@@ -283,6 +348,8 @@ static int parse(job *j, int argc, char **argv)
     }
     if (!j->in)
         return cli_usage_error(&cli_compress, "missing MODEL");
+    if ((rc = check_auto(j)))
+        return rc;
     if (!j->out) {
         if (!strcmp(j->in, "-")) {
             j->out = "-";
@@ -329,6 +396,33 @@ static long long serialized_size(edgec_model *m)
     return n;
 }
 
+/* Runs the --auto search on the loaded model and adds its plan to the pipeline. Without
+ * --eval, the gate is then checked on the calibration data. */
+static edgec_status search_plan(job *j)
+{
+    edgec_auto_options o = {
+        .max_drop = j->gate.max_drop,
+        .target_ratio = j->target_ratio,
+        .time_budget = j->time_budget,
+        .container = j->huffman,
+        .calib = j->calib,
+        .eval = j->evalset,
+        .seed = j->seed,
+        .log = j->quiet ? NULL : stderr,
+    };
+    edgec_status st = edgec_auto_search(j->m, j->excludes, j->n_excludes, &o, &j->plan,
+                                        &j->auto_res);
+    bar_clear(&j->bar);
+    if (st || (st = edgec_plan_apply(j->plan, j->p)))
+        return st;
+    if (!j->evalset) {
+        j->eval_path = j->calib_path;
+        j->evalset = j->calib;
+        j->eval_is_calib = true;
+    }
+    return EDGEC_STATUS_OK;
+}
+
 /* Loads, compresses, evaluates and gates; saves only when the gate passes. */
 static edgec_status compress(job *j, bool *gate_failed)
 {
@@ -344,8 +438,18 @@ static edgec_status compress(job *j, bool *gate_failed)
     }
     if (j->eval_path && (st = edgec_dataset_load(j->eval_path, &j->evalset)))
         return st;
+    if (j->plan) {
+        if ((st = edgec_plan_apply(j->plan, j->p)))
+            return st;
+        if (edgec_plan_container(j->plan) && !j->huffman && !j->quiet)
+            fprintf(stderr, "edgec: note: %s was searched for the .edgec container; without "
+                            "--huffman its sizes differ\n",
+                    j->plan_path);
+    }
     if ((st = edgec_model_load(j->in, &j->m)) ||
         (!j->allow_nonfinite && (st = edgec_model_check_finite(j->m))))
+        return st;
+    if (j->auto_mode && (st = search_plan(j)))
         return st;
     if (evaluate && (st = load_reference(j)))
         return st;
@@ -393,6 +497,12 @@ static edgec_status compress(job *j, bool *gate_failed)
             *gate_failed = true;
         }
     }
+    /* --target-ratio is a promise like the gate: missing it writes nothing. */
+    if (j->auto_mode && j->target_ratio > 0 && j->auto_res.bytes_after &&
+        (double)j->auto_res.bytes_before / (double)j->auto_res.bytes_after < j->target_ratio) {
+        j->target_missed = true;
+        *gate_failed = true;
+    }
     if (!*gate_failed && (st = j->huffman ? edgec_container_save(j->m, j->out)
                                           : edgec_model_save(j->m, j->out, &j->save)))
         return st;
@@ -406,7 +516,7 @@ static edgec_status compress(job *j, bool *gate_failed)
 
 static int run(int argc, char **argv)
 {
-    job j = {.progress = -1, .gate = {-1, -1}, .threads = 1};
+    job j = {.progress = -1, .gate = {-1, -1}, .threads = 1, .time_budget = -1};
     bool gate_failed = false;
     int rc = 0;
     edgec_status st = edgec_pipeline_create(&j.p);
@@ -415,6 +525,20 @@ static int run(int argc, char **argv)
     j.bar.last = -1;
     if ((rc = parse(&j, argc, argv)))
         goto cleanup;
+    /* A plan is read before the model, so that a bad one costs nothing. */
+    if (j.plan_path) {
+        if ((st = edgec_plan_load(j.plan_path, &j.plan))) {
+            rc = cli_fail(st);
+            goto cleanup;
+        }
+        if (edgec_plan_needs_calib(j.plan) && !j.calib_path) {
+            rc = cli_usage_error(&cli_compress,
+                                 "%s was searched with calibration data, which its pruning needs "
+                                 "again: add the same --calib FILE",
+                                 j.plan_path);
+            goto cleanup;
+        }
+    }
     if (j.progress == 1 || (j.progress < 0 && !j.quiet && isatty(STDERR_FILENO)))
         edgec_progress_set(bar_draw, &j.bar);
     st = compress(&j, &gate_failed);
@@ -431,8 +555,24 @@ static int run(int argc, char **argv)
             goto cleanup;
         }
     }
+    if (j.plan_out && j.plan && (st = edgec_plan_save(j.plan, j.plan_out))) {
+        rc = cli_fail(st);
+        goto cleanup;
+    }
     if (!j.quiet && j.report)
         edgec_report_print(j.report, stderr, EDGEC_REPORT_TEXT);
+    if (j.eval_is_calib && !j.quiet)
+        fprintf(stderr, "edgec: no --eval data: the --auto budget was checked on the calibration "
+                        "data %s, which the search also used\n",
+                j.calib_path);
+    if (gate_failed && j.target_missed) {
+        fprintf(stderr, "edgec: --target-ratio %g not reached within the budget: %.2fx; %s was "
+                        "not written\n",
+                j.target_ratio,
+                (double)j.auto_res.bytes_before / (double)j.auto_res.bytes_after, j.out);
+        rc = 3;
+        goto cleanup;
+    }
     if (gate_failed) {
         fprintf(stderr, "edgec: quality gate not met: %s; %s was not written\n",
                 edgec_report_gate_message(j.report), j.out);
@@ -453,7 +593,8 @@ cleanup:
     edgec_report_free(j.report);
     edgec_model_free(j.ref);
     edgec_model_free(j.m);
-    edgec_dataset_free(j.evalset);
+    edgec_plan_free(j.plan);
+    edgec_dataset_free(j.eval_is_calib ? NULL : j.evalset);
     edgec_dataset_free(j.calib);
     edgec_pipeline_free(j.p);
     free(j.owned);

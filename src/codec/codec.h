@@ -19,7 +19,7 @@
 enum edgec_codec_encoding {
     EDGEC_ENC_STORED = 0,
     EDGEC_ENC_DENSE = 1,
-    EDGEC_ENC_SPARSE = 2
+    EDGEC_ENC_MASKED = 2
 };
 
 /* A growing buffer written most significant bit first. */
@@ -52,16 +52,19 @@ typedef struct edgec_payload {
     size_t size;
 } edgec_payload;
 
-/* Encodes the raw bytes of a tensor of ONNX type `dtype` with the smallest of the
- * stored, dense and sparse encodings. */
+/* Encodes the raw bytes of a tensor of ONNX type `dtype` and these dims with the
+ * smallest of the stored, dense and masked encodings. */
 edgec_status edgec__encode_tensor(const uint8_t *raw, size_t size, int32_t dtype,
-                                  edgec_payload *out);
+                                  const uint32_t *dims, int rank, edgec_payload *out);
 
-/* A tensor whose raw_data sits at buf[off, off + len) of a serialized ModelProto. */
+/* A tensor whose raw_data sits at buf[off, off + len) of a serialized ModelProto. The
+ * TensorProto itself is buf[body, end), and its length prefix starts at `head`. */
 typedef struct edgec_wire_tensor {
     size_t off, len;
+    size_t head, body, end;
     const uint8_t *name; /* inside the buffer, not NUL-terminated */
     size_t name_len;
+    bool own_name; /* the name is the TensorProto's, not its Constant node's output */
     int32_t dtype;
     int rank;
     uint32_t dims[EDGEC_CODEC_MAX_RANK];

@@ -15,10 +15,47 @@
 #include "ir/ir.h"
 #include "../../decoder/edgec_decode.h"
 
-#define HEADER_SIZE 32
-#define RECORD_SIZE 28
+#define HEADER_SIZE 24
 /* Containers are addressed with 32-bit offsets; protobuf stops at 2 GB anyway. */
 #define CONTAINER_LIMIT ((uint64_t)UINT32_MAX)
+/* The most a record takes before its name: dtype, form, rank, 16 dims, raw_size and
+ * payload_size as varints, the CRC, the name length. */
+#define RECORD_MAX (3 + 5 * (EDGEC_CODEC_MAX_RANK + 2) + 4 + 5)
+
+/* Format 4.1: the model section's zlib stream is compressed with this text, then the
+ * directory, as preset dictionary. It holds the words serialized ONNX models repeat:
+ * operator, attribute and exporter names, and the names edgec's own passes give. It is
+ * part of the format: changing it needs a new version. */
+static const char model_dictionary[] =
+    "ai.onnx.ml com.microsoft ai.onnx.preview.training onnx.quantize tf2onnx keras2onnx "
+    "skl2onnx onnxruntime pytorch 2.1.0 1.13.0 producer_version "
+    "Abs Acos ArgMax ArgMin Ceil Celu Col2Im Compress CumSum DepthToSpace Det Einsum Elu "
+    "EyeLike Floor GatherElements GatherND GridSample Hardmax IsNaN LRN LpNormalization "
+    "MaxRoiPool MaxUnpool Mish NonMaxSuppression NonZero OneHot RandomNormal ReduceL2 "
+    "ReduceLogSumExp ReduceMax ReduceMin ReduceProd Reciprocal RoiAlign Round ScatterElements "
+    "ScatterND Selu Shrink Sign Sin Cos Softplus Softsign SpaceToDepth ThresholdedRelu TopK "
+    "Trilu Unique Xor Or And Neg Exp Log Max Min Mean Sum Mod PRelu Gelu "
+    "If Loop Scan LSTM GRU RNN then_branch else_branch body direction hidden_size "
+    "activations clip input_forget layout linear_before_reset "
+    "MaxPool AveragePool GlobalMaxPool Softmax LogSoftmax Sigmoid Tanh LeakyRelu Clip "
+    "HardSigmoid HardSwish Transpose Reshape Squeeze Unsqueeze Concat Split Slice Shape "
+    "Expand Tile Pad Resize Upsample Identity Dropout LayerNormalization "
+    "InstanceNormalization GroupNormalization ReduceMean ReduceSum Pow Sqrt Div Mul Sub Erf "
+    "Where Equal Greater Less Not ConstantOfShape Range Size CastLike BitShift "
+    "coordinate_transformation_mode cubic_coeff_a nearest_mode half_pixel asymmetric "
+    "epsilon momentum perm keepdims axes auto_pad ceil_mode count_include_pad storage_order "
+    "mode value starts ends steps split num_outputs noop_with_empty_axes allowzero "
+    "block_size output_dtype saturate largest sorted training_mode value_float value_ints "
+    "QuantizeLinear QLinearConv QLinearMatMul MatMulInteger ConvInteger "
+    "DynamicQuantizeLinear _zero_point _quantized _scale _lowrank_a _lowrank_b "
+    "_dequantized _DequantizeLinear DequantizeLinear _codebook _indices_i32 _indices "
+    "_cast Cast to _gather Gather Constant /Constant_output_0 "
+    "edgec.version edgec.options --prune= --prune-structured= --nm= --int8 --int4 "
+    "--svd= --cluster= 0.1.0 torch_jit main_graph "
+    "weight bias running_mean running_var input output logits /Flatten_output_0 Flatten "
+    "axis /Add_output_0 Add MatMul BatchNormalization_output_0 BatchNormalization Conv "
+    "dilations group kernel_shape pads strides _output_0 /Relu Relu Gemm alpha beta "
+    "transA transB ";
 
 static void put16(uint8_t *p, uint32_t v)
 {
@@ -30,6 +67,15 @@ static void put32(uint8_t *p, uint32_t v)
 {
     put16(p, v);
     put16(p + 2, v >> 16);
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+    size_t n = 0;
+    for (; v >= 0x80; v >>= 7)
+        p[n++] = (uint8_t)(v | 0x80);
+    p[n++] = (uint8_t)v;
+    return n;
 }
 
 static uint32_t crc32_of(const void *data, size_t len)
@@ -46,48 +92,87 @@ static uint32_t crc32_of(const void *data, size_t len)
     return (uint32_t)crc;
 }
 
-/* Writes the directory records (section 3) for payloads that start at `payload_off`. */
-static void write_directory(uint8_t *r, const edgec_wire_tensor *wt, const edgec_payload *pl,
-                            size_t n, uint32_t payload_off)
+/* Format 4.3: the bytes of a whole TensorProto up to its raw_data's contents: its length
+ * prefix, then dims, data_type, the name when `name` is not NULL, and raw_data's tag and
+ * length, as protobuf-c serializes them. Returns the count; writes them when `out` is
+ * not NULL (it needs 32 + 11 * rank + name_len bytes). */
+static size_t whole_head(const uint32_t *dims, int rank, uint32_t dtype, const uint8_t *name,
+                         size_t name_len, uint64_t raw_len, uint8_t *out)
 {
-    size_t cut = 0; /* tensor bytes cut out before the current one */
-    for (size_t i = 0; i < n; i++) {
-        /* splice: where the tensor's bytes go back into the model section */
-        uint32_t splice = (uint32_t)(wt[i].off - cut);
-        cut += wt[i].len;
-        memset(r, 0, RECORD_SIZE);
-        put16(r, (uint32_t)wt[i].name_len);
-        r[2] = (uint8_t)wt[i].dtype;
-        r[3] = (uint8_t)wt[i].rank;
-        r[4] = pl[i].encoding;
-        r[5] = pl[i].unit_bits;
-        put32(r + 8, (uint32_t)wt[i].len);
-        put32(r + 12, splice);
-        put32(r + 16, payload_off);
-        put32(r + 20, (uint32_t)pl[i].size);
-        put32(r + 24, crc32_of(pl[i].data, pl[i].size));
-        for (int k = 0; k < wt[i].rank; k++)
-            put32(r + RECORD_SIZE + 4 * k, wt[i].dims[k]);
-        memcpy(r + RECORD_SIZE + 4 * wt[i].rank, wt[i].name, wt[i].name_len);
-        r += RECORD_SIZE + 4 * wt[i].rank + wt[i].name_len;
-        payload_off += (uint32_t)pl[i].size;
+    uint8_t tmp[16];
+    size_t fields = 0, n = 0;
+    for (int k = 0; k < rank; k++)
+        fields += 1 + put_varint(tmp, dims[k]);
+    fields += 1 + put_varint(tmp, dtype);
+    if (name)
+        fields += 1 + put_varint(tmp, name_len) + name_len;
+    fields += 1 + put_varint(tmp, raw_len);
+    n = put_varint(out ? out : tmp, fields + raw_len);
+    if (!out)
+        return n + fields;
+    for (int k = 0; k < rank; k++) {
+        out[n++] = 0x08; /* dims: field 1, varint */
+        n += put_varint(out + n, dims[k]);
     }
+    out[n++] = 0x10; /* data_type: field 2, varint */
+    n += put_varint(out + n, dtype);
+    if (name) {
+        out[n++] = 0x42; /* name: field 8, bytes */
+        n += put_varint(out + n, name_len);
+        memcpy(out + n, name, name_len);
+        n += name_len;
+    }
+    out[n++] = 0x4a; /* raw_data: field 9, bytes */
+    n += put_varint(out + n, raw_len);
+    return n;
 }
 
-/* zlib stream of the model section with `dict` as the preset dictionary. */
+/* Whether the tensor's whole TensorProto is exactly what whole_head and its raw bytes
+ * rebuild, so that the container can cut it out entirely. */
+static bool is_whole(const uint8_t *src, const edgec_wire_tensor *t)
+{
+    const uint8_t *name = t->own_name ? t->name : NULL;
+    size_t n = whole_head(t->dims, t->rank, (uint32_t)t->dtype, name, t->name_len, t->len, NULL);
+    if (t->off + t->len != t->end || t->off - t->head != n)
+        return false;
+    uint8_t *buf = malloc(n);
+    bool same = buf && whole_head(t->dims, t->rank, (uint32_t)t->dtype, name, t->name_len,
+                                  t->len, buf) == n && !memcmp(buf, src + t->head, n);
+    free(buf);
+    return same;
+}
+
+/* The preset dictionary of the model section: the fixed text, then the directory; only
+ * the last 32 kB of it can be referenced. */
+static edgec_status model_dict(const uint8_t *dir, size_t dir_len, uint8_t **out, size_t *len)
+{
+    size_t fixed = sizeof model_dictionary - 1, total = fixed + dir_len;
+    size_t skip = total > 32768 ? total - 32768 : 0;
+    uint8_t *d = malloc(total - skip ? total - skip : 1);
+    if (!d)
+        return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
+    if (skip < fixed)
+        memcpy(d, model_dictionary + skip, fixed - skip);
+    memcpy(d + (skip < fixed ? fixed - skip : 0), dir + (skip > fixed ? skip - fixed : 0),
+           skip > fixed ? dir_len - (skip - fixed) : dir_len);
+    *out = d;
+    *len = total - skip;
+    return EDGEC_STATUS_OK;
+}
+
+/* The model section: raw DEFLATE (no zlib header or Adler-32: the section has its CRC)
+ * with `dict` as the preset dictionary. */
 static edgec_status deflate_model(const uint8_t *src, size_t len, const uint8_t *dict,
                                   size_t dict_len, uint8_t **out, uLongf *out_len)
 {
     z_stream z = {0};
     uLong bound = compressBound((uLong)len) + 64;
     *out = NULL;
-    if (deflateInit(&z, Z_BEST_COMPRESSION) != Z_OK)
+    if (deflateInit2(&z, Z_BEST_COMPRESSION, Z_DEFLATED, -15, 9, Z_DEFAULT_STRATEGY) != Z_OK)
         return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory compressing the model");
-    /* Only the last 32 kB of a dictionary can be referenced. */
-    size_t skip = dict_len > 32768 ? dict_len - 32768 : 0;
     edgec_status st = EDGEC_STATUS_OK;
     if (!(*out = malloc(bound)) ||
-        (dict_len && deflateSetDictionary(&z, dict + skip, (uInt)(dict_len - skip)) != Z_OK)) {
+        (dict_len && deflateSetDictionary(&z, dict, (uInt)dict_len) != Z_OK)) {
         st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory compressing the model");
         goto cleanup;
     }
@@ -114,19 +199,47 @@ static bool inflate_model(const uint8_t *src, size_t src_len, const uint8_t *dic
                           size_t dict_len, uint8_t *out, size_t len)
 {
     z_stream z = {0};
-    size_t skip = dict_len > 32768 ? dict_len - 32768 : 0;
-    if (inflateInit(&z) != Z_OK)
+    if (inflateInit2(&z, -15) != Z_OK)
         return false;
     z.next_in = (Bytef *)src;
     z.avail_in = (uInt)src_len;
     z.next_out = out;
     z.avail_out = (uInt)len;
-    int rc = inflate(&z, Z_FINISH);
-    if (rc == Z_NEED_DICT && inflateSetDictionary(&z, dict + skip, (uInt)(dict_len - skip)) == Z_OK)
-        rc = inflate(&z, Z_FINISH);
-    bool ok = rc == Z_STREAM_END && z.total_out == len && z.avail_in == 0;
+    bool ok = (!dict_len || inflateSetDictionary(&z, dict, (uInt)dict_len) == Z_OK) &&
+              inflate(&z, Z_FINISH) == Z_STREAM_END && z.total_out == len && z.avail_in == 0;
     inflateEnd(&z);
     return ok;
+}
+
+/* Writes the directory records (section 3) into `r`, or only counts their bytes when
+ * `r` is NULL. */
+static size_t write_directory(uint8_t *r, const edgec_wire_tensor *wt, const bool *whole,
+                              const edgec_payload *pl, size_t n)
+{
+    uint8_t rec[RECORD_MAX];
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        static const uint8_t unit_code[33] = {[4] = 0, [8] = 1, [16] = 2, [32] = 3};
+        rec[k++] = (uint8_t)wt[i].dtype;
+        rec[k++] = (uint8_t)(pl[i].encoding | unit_code[pl[i].unit_bits] << 2 |
+                             (whole[i] ? EDGEC_DEC_FORM_WHOLE : 0) |
+                             (whole[i] && wt[i].own_name ? EDGEC_DEC_FORM_NAMED : 0));
+        rec[k++] = (uint8_t)wt[i].rank;
+        for (int d = 0; d < wt[i].rank; d++)
+            k += put_varint(rec + k, wt[i].dims[d]);
+        k += put_varint(rec + k, wt[i].len);
+        k += put_varint(rec + k, pl[i].size);
+        put32(rec + k, crc32_of(pl[i].data, pl[i].size));
+        k += 4;
+        k += put_varint(rec + k, wt[i].name_len);
+        if (r) {
+            memcpy(r + total, rec, k);
+            memcpy(r + total + k, wt[i].name, wt[i].name_len);
+        }
+        total += k + wt[i].name_len;
+    }
+    return total;
 }
 
 edgec_status edgec_container_encode(const void *onnx, size_t onnx_size, void **data,
@@ -135,8 +248,9 @@ edgec_status edgec_container_encode(const void *onnx, size_t onnx_size, void **d
     const uint8_t *src = onnx;
     edgec_wire_tensor *wt = NULL;
     edgec_payload *pl = NULL;
-    uint8_t *skel = NULL, *zmodel = NULL, *out = NULL;
-    size_t n = 0, skel_len = 0;
+    bool *whole = NULL;
+    uint8_t *skel = NULL, *zmodel = NULL, *out = NULL, *dir = NULL, *dict = NULL;
+    size_t n = 0, skel_len = 0, dict_len = 0;
     uLongf zlen = 0;
     edgec_status st;
     *data = NULL;
@@ -145,39 +259,46 @@ edgec_status edgec_container_encode(const void *onnx, size_t onnx_size, void **d
         return edgec__fail(EDGEC_STATUS_LIMIT, "the model is over the 2 GB protobuf limit");
     if ((st = edgec__wire_tensors(src, onnx_size, &wt, &n)))
         goto cleanup;
-    if (!(pl = calloc(n ? n : 1, sizeof *pl)) || !(skel = malloc(onnx_size ? onnx_size : 1))) {
+    /* The model section: the splice points (4.2), then everything but the cut bytes. */
+    if (!(pl = calloc(n ? n : 1, sizeof *pl)) || !(whole = calloc(n ? n : 1, sizeof *whole)) ||
+        !(skel = malloc(onnx_size + 5 * n + 1))) {
         st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
         goto cleanup;
     }
-    /* The model section: everything but the tensors' bytes, in file order. */
-    size_t pos = 0, dir_size = 0;
+    size_t pos = 0, cut = 0, last = 0;
     for (size_t i = 0; i < n; i++) {
-        memcpy(skel + skel_len, src + pos, wt[i].off - pos);
-        skel_len += wt[i].off - pos;
-        pos = wt[i].off + wt[i].len;
-        dir_size += RECORD_SIZE + 4 * (size_t)wt[i].rank + wt[i].name_len;
-        if ((st = edgec__encode_tensor(src + wt[i].off, wt[i].len, wt[i].dtype, &pl[i])))
+        whole[i] = is_whole(src, &wt[i]);
+        size_t from = whole[i] ? wt[i].head : wt[i].off, to = wt[i].off + wt[i].len;
+        skel_len += put_varint(skel + skel_len, from - cut - last);
+        last = from - cut;
+        cut += to - from;
+        if ((st = edgec__encode_tensor(src + wt[i].off, wt[i].len, wt[i].dtype, wt[i].dims,
+                                       wt[i].rank, &pl[i])))
             goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t from = whole[i] ? wt[i].head : wt[i].off;
+        memcpy(skel + skel_len, src + pos, from - pos);
+        skel_len += from - pos;
+        pos = wt[i].off + wt[i].len;
     }
     memcpy(skel + skel_len, src + pos, onnx_size - pos);
     skel_len += onnx_size - pos;
-    /* The directory goes first so that the model section can use it as its deflate
-     * dictionary: the tensor names the model repeats then cost a back-reference. */
-    uint8_t *dir = malloc(dir_size ? dir_size : 1);
-    if (!dir) {
+    /* The directory also serves as deflate dictionary: the tensor names the model
+     * repeats then cost a back-reference. */
+    size_t dir_size = write_directory(NULL, wt, whole, pl, n);
+    if (!(dir = malloc(dir_size ? dir_size : 1))) {
         st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
         goto cleanup;
     }
-    uint32_t payload_start = (uint32_t)(HEADER_SIZE + dir_size + 4);
-    write_directory(dir, wt, pl, n, payload_start);
-    st = deflate_model(skel, skel_len, dir, dir_size, &zmodel, &zlen);
-    free(dir);
-    if (st)
+    write_directory(dir, wt, whole, pl, n);
+    if ((st = model_dict(dir, dir_size, &dict, &dict_len)) ||
+        (st = deflate_model(skel, skel_len, dict, dict_len, &zmodel, &zlen)))
         goto cleanup;
     uint64_t total = HEADER_SIZE + (uint64_t)dir_size + 4 + zlen + 4;
     for (size_t i = 0; i < n; i++)
         total += pl[i].size;
-    if (total > CONTAINER_LIMIT) {
+    if (total > CONTAINER_LIMIT || skel_len > UINT32_MAX) {
         st = edgec__fail(EDGEC_STATUS_LIMIT, "the container would need %llu bytes, over 4 GB",
                          (unsigned long long)total);
         goto cleanup;
@@ -186,28 +307,25 @@ edgec_status edgec_container_encode(const void *onnx, size_t onnx_size, void **d
         st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
         goto cleanup;
     }
-    /* Payloads follow the directory; the model section, which firmware never needs,
-     * comes last. */
-    uint32_t payload_off = payload_start;
-    write_directory(out + HEADER_SIZE, wt, pl, n, payload_start);
-    for (size_t i = 0; i < n; i++) {
-        if (pl[i].size)
-            memcpy(out + payload_off, pl[i].data, pl[i].size);
-        payload_off += (uint32_t)pl[i].size;
-    }
-    uint32_t model_off = payload_off;
+    /* Header, directory, their CRC, the payloads; the model section, which firmware
+     * never needs, comes last. */
     memcpy(out, "EDGC", 4);
-    put16(out + 4, 1);
+    put16(out + 4, EDGEC_DEC_VERSION);
     put16(out + 6, 0);
     put32(out + 8, (uint32_t)n);
     put32(out + 12, (uint32_t)dir_size);
-    put32(out + 16, model_off);
-    put32(out + 20, (uint32_t)zlen);
-    put32(out + 24, (uint32_t)skel_len);
-    put32(out + 28, crc32_of(out, 28));
-    put32(out + HEADER_SIZE + dir_size, crc32_of(out + HEADER_SIZE, dir_size));
-    memcpy(out + model_off, zmodel, zlen);
-    put32(out + model_off + zlen, crc32_of(zmodel, zlen));
+    put32(out + 16, (uint32_t)zlen);
+    put32(out + 20, (uint32_t)skel_len);
+    memcpy(out + HEADER_SIZE, dir, dir_size);
+    put32(out + HEADER_SIZE + dir_size, crc32_of(out, HEADER_SIZE + dir_size));
+    size_t o = HEADER_SIZE + dir_size + 4;
+    for (size_t i = 0; i < n; i++) {
+        if (pl[i].size)
+            memcpy(out + o, pl[i].data, pl[i].size);
+        o += pl[i].size;
+    }
+    memcpy(out + o, zmodel, zlen);
+    put32(out + o + zlen, crc32_of(zmodel, zlen));
     *data = out;
     *size = (size_t)total;
     out = NULL;
@@ -215,8 +333,11 @@ cleanup:
     for (size_t i = 0; pl && i < n; i++)
         free(pl[i].data);
     free(pl);
+    free(whole);
     free(wt);
     free(skel);
+    free(dir);
+    free(dict);
     free(zmodel);
     free(out);
     return st;
@@ -243,14 +364,40 @@ static const char *dec_error(int rc)
     }
 }
 
+/* A varint of at most 32 bits from buf[*pos, end). */
+static bool get_varint(const uint8_t *buf, size_t *pos, size_t end, uint32_t *v)
+{
+    uint64_t x = 0;
+    for (int s = 0; s < 35 && *pos < end; s += 7) {
+        uint8_t b = buf[(*pos)++];
+        x |= (uint64_t)(b & 0x7f) << s;
+        if (!(b & 0x80)) {
+            *v = (uint32_t)x;
+            return x <= UINT32_MAX;
+        }
+    }
+    return false;
+}
+
+/* The bytes a record puts back into the model: the tensor's raw bytes, after the head
+ * of its TensorProto when the whole of it was cut out (4.3). */
+static uint64_t record_head(const uint8_t *data, const edgec_dec_tensor *t, uint8_t *out)
+{
+    if (!(t->form & EDGEC_DEC_FORM_WHOLE))
+        return 0;
+    const uint8_t *name = t->form & EDGEC_DEC_FORM_NAMED ? data + t->name_offset : NULL;
+    return whole_head(t->dims, t->rank, t->dtype, name, t->name_len, t->raw_size, out);
+}
+
 edgec_status edgec_container_unpack(const void *data, size_t size, const char *name,
                                     void **onnx, size_t *onnx_size)
 {
     edgec_dec *d = NULL;
-    uint8_t *skel = NULL, *out = NULL;
+    uint8_t *skel = NULL, *out = NULL, *dict = NULL;
     edgec_dec_mem mem = {data, (uint32_t)size};
     edgec_dec_tensor t;
     edgec_status st = EDGEC_STATUS_OK;
+    size_t dict_len = 0;
     int rc = 0;
     *onnx = NULL;
     *onnx_size = 0;
@@ -266,7 +413,11 @@ edgec_status edgec_container_unpack(const void *data, size_t size, const char *n
     for (uint32_t i = 0; i < d->n_tensors; i++) {
         if ((rc = edgec_dec_info(d, i, &t)))
             goto cleanup;
-        total += t.raw_size;
+        if ((t.form & EDGEC_DEC_FORM_NAMED) && !(t.form & EDGEC_DEC_FORM_WHOLE)) {
+            rc = EDGEC_DEC_ECORRUPT;
+            goto cleanup;
+        }
+        total += t.raw_size + record_head(data, &t, NULL);
     }
     if (total > EDGEC_PROTO_LIMIT) {
         st = edgec__fail(EDGEC_STATUS_LIMIT, "%s: the model would be over the 2 GB limit", name);
@@ -280,27 +431,41 @@ edgec_status edgec_container_unpack(const void *data, size_t size, const char *n
         rc = EDGEC_DEC_ECRC;
         goto cleanup;
     }
-    uLongf skel_len = d->model_raw_size;
-    if (!(skel = malloc(skel_len ? skel_len : 1)) || !(out = malloc(total ? (size_t)total : 1))) {
+    size_t raw_len = d->model_raw_size;
+    if (!(skel = malloc(raw_len ? raw_len : 1)) || !(out = malloc(total ? (size_t)total : 1))) {
         st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
         goto cleanup;
     }
-    if (!inflate_model(z, d->model_size, (const uint8_t *)data + HEADER_SIZE, d->dir_size, skel,
-                       skel_len)) {
+    if ((st = model_dict((const uint8_t *)data + HEADER_SIZE, d->dir_size, &dict, &dict_len)))
+        goto cleanup;
+    if (!inflate_model(z, d->model_size, dict, dict_len, skel, raw_len)) {
         rc = EDGEC_DEC_ECORRUPT;
         goto cleanup;
     }
-    size_t pos = 0, o = 0;
+    /* The splice points come first (4.2): find where the model bytes start. */
+    size_t at = 0, vp = 0, pos = 0, o = 0, splice = 0;
+    uint32_t delta;
     for (uint32_t i = 0; i < d->n_tensors; i++) {
-        if ((rc = edgec_dec_info(d, i, &t)))
-            goto cleanup;
-        if (t.splice < pos || t.splice > skel_len) {
+        if (!get_varint(skel, &at, raw_len, &delta)) {
             rc = EDGEC_DEC_ECORRUPT;
             goto cleanup;
         }
-        memcpy(out + o, skel + pos, t.splice - pos);
-        o += t.splice - pos;
-        pos = t.splice;
+    }
+    const uint8_t *model = skel + at;
+    size_t model_len = raw_len - at;
+    for (uint32_t i = 0; i < d->n_tensors; i++) {
+        get_varint(skel, &vp, at, &delta); /* read once above: cannot fail */
+        splice += delta;
+        if (splice > model_len) {
+            rc = EDGEC_DEC_ECORRUPT;
+            goto cleanup;
+        }
+        memcpy(out + o, model + pos, splice - pos);
+        o += splice - pos;
+        pos = splice;
+        if ((rc = edgec_dec_info(d, i, &t)))
+            goto cleanup;
+        o += record_head(data, &t, out + o);
         if ((rc = edgec_dec_tensor_read(d, i, out + o, t.raw_size))) {
             st = edgec__fail(EDGEC_STATUS_INVALID_DATA, "%s: tensor %u: %s", name, (unsigned)i,
                              dec_error(rc));
@@ -308,15 +473,17 @@ edgec_status edgec_container_unpack(const void *data, size_t size, const char *n
         }
         o += t.raw_size;
     }
-    memcpy(out + o, skel + pos, skel_len - pos);
+    memcpy(out + o, model + pos, model_len - pos);
+    o += model_len - pos;
     *onnx = out;
-    *onnx_size = (size_t)total;
+    *onnx_size = o;
     out = NULL;
 cleanup:
     if (rc && !st)
         st = edgec__fail(EDGEC_STATUS_INVALID_DATA, "%s: %s", name, dec_error(rc));
     free(d);
     free(skel);
+    free(dict);
     free(out);
     return st;
 }

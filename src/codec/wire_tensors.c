@@ -46,6 +46,7 @@ typedef struct field {
     uint32_t num;
     int wt;
     uint64_t v;
+    size_t head; /* where the length prefix of a length-delimited field starts */
     size_t off, len;
 } field;
 
@@ -80,6 +81,7 @@ static bool next_field(const uint8_t *b, size_t *pos, size_t end, field *f)
         return true;
     }
     case 2:
+        f->head = *pos;
         if (!varint(b, pos, end, &f->v) || f->v > end - *pos)
             return false;
         f->off = *pos;
@@ -97,10 +99,11 @@ static edgec_status bad(size_t pos)
 }
 
 /* A TensorProto: keeps it when it has raw_data the decoder can describe. */
-static edgec_status tensor(scan *s, size_t pos, size_t end, const uint8_t *fallback,
-                           size_t fallback_len)
+static edgec_status tensor(scan *s, size_t head, size_t pos, size_t end,
+                           const uint8_t *fallback, size_t fallback_len)
 {
-    edgec_wire_tensor t = {.name = fallback, .name_len = fallback_len};
+    edgec_wire_tensor t = {
+        .head = head, .body = pos, .end = end, .name = fallback, .name_len = fallback_len};
     int raws = 0;
     bool ok = true;
     field f;
@@ -128,6 +131,7 @@ static edgec_status tensor(scan *s, size_t pos, size_t end, const uint8_t *fallb
         } else if (f.num == 8 && f.wt == 2 && f.len) {
             t.name = s->buf + f.off;
             t.name_len = f.len;
+            t.own_name = true;
         } else if (f.num == 9 && f.wt == 2) {
             t.off = f.off;
             t.len = f.len;
@@ -151,14 +155,14 @@ static edgec_status tensor(scan *s, size_t pos, size_t end, const uint8_t *fallb
     return EDGEC_STATUS_OK;
 }
 
-static edgec_status walk(scan *s, kind k, size_t pos, size_t end, int depth,
+static edgec_status walk(scan *s, kind k, size_t head, size_t pos, size_t end, int depth,
                          const uint8_t *name, size_t name_len)
 {
     field f;
     if (depth > 200)
         return edgec__fail(EDGEC_STATUS_LIMIT, "model nested more than 200 levels deep");
     if (k == TENSOR)
-        return tensor(s, pos, end, name, name_len);
+        return tensor(s, head, pos, end, name, name_len);
     if (k == NODE) {
         /* A Constant's value tensor is usually unnamed; its output names it. */
         const uint8_t *out = NULL, *op = NULL;
@@ -181,7 +185,8 @@ static edgec_status walk(scan *s, kind k, size_t pos, size_t end, int depth,
         kind c = f.wt == 2 ? child(k, f.num) : NONE;
         if (c == NONE)
             continue;
-        edgec_status st = walk(s, c, f.off, f.off + f.len, depth + 1, k == NODE || k == ATTR ? name : NULL,
+        edgec_status st = walk(s, c, f.head, f.off, f.off + f.len, depth + 1,
+                               k == NODE || k == ATTR ? name : NULL,
                                k == NODE || k == ATTR ? name_len : 0);
         if (st)
             return st;
@@ -193,7 +198,7 @@ edgec_status edgec__wire_tensors(const uint8_t *buf, size_t len, edgec_wire_tens
                                  size_t *count)
 {
     scan s = {buf, NULL, 0, 0};
-    edgec_status st = walk(&s, MODEL, 0, len, 0, NULL, 0);
+    edgec_status st = walk(&s, MODEL, 0, 0, len, 0, NULL, 0);
     if (st) {
         free(s.list);
         s.list = NULL;

@@ -51,5 +51,12 @@ void *edgec__arena_calloc(edgec_arena *a, size_t n, size_t size);
 char *edgec__arena_strdup(edgec_arena *a, const char *s);
 /* Bytes currently held by the arena, for memory reports. */
 size_t edgec__arena_size(const edgec_arena *a);
+/* Gives the memory of a large allocation (over 16 kB, which gets a block of its own) back
+ * to the system at once, for the data of a tensor a pass has replaced, which would
+ * otherwise stay until the model is freed. `p` must not be used afterwards. Any other
+ * pointer (a small allocation, NULL, memory from elsewhere) is ignored, so callers may
+ * pass a tensor's data without knowing where it came from. This is not a way to free
+ * nodes or tensors one by one: their memory stays in the arena. */
+void edgec__arena_release(edgec_arena *a, void *p);
 
 #endif

@@ -220,3 +220,29 @@ cleanup:
     edgec__outfile_abort(f);
     return st;
 }
+
+/* Renders with `fn` into memory, then writes the file whole through an outfile. */
+edgec_status edgec__outfile_render(const char *path, void (*fn)(const void *, FILE *), const void *arg)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    edgec_outfile *f = NULL;
+    edgec_status st = EDGEC_STATUS_OK;
+    FILE *mem = open_memstream(&buf, &len);
+    if (!mem)
+        return edgec__fail(EDGEC_STATUS_NO_MEMORY, "%s: out of memory", path);
+    fn(arg, mem);
+    if (fclose(mem) != 0 || !buf) {
+        st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "%s: out of memory", path);
+        goto cleanup;
+    }
+    if ((st = edgec__outfile_open(path, NULL, 0, &f)) ||
+        (st = edgec__outfile_write(f, buf, len)))
+        goto cleanup;
+    st = edgec__outfile_commit(f);
+    f = NULL;
+cleanup:
+    edgec__outfile_abort(f);
+    free(buf);
+    return st;
+}

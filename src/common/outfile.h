@@ -2,6 +2,8 @@
 #ifndef EDGEC_OUTFILE_H
 #define EDGEC_OUTFILE_H
 
+#include <stdio.h>
+
 #include "common/common.h"
 
 /* A file being written. Regular files are written to a temporary name in the target's
@@ -25,5 +27,10 @@ uint64_t edgec__outfile_offset(const edgec_outfile *f);
 edgec_status edgec__outfile_commit(edgec_outfile *f);
 /* Removes the temporary file and releases `f`. Accepts NULL. */
 void edgec__outfile_abort(edgec_outfile *f);
+
+/* Renders with `fn` into memory, then writes `path` whole through an outfile (for
+ * reports and plans: nothing appears if rendering runs out of memory). */
+edgec_status edgec__outfile_render(const char *path, void (*fn)(const void *, FILE *),
+                                   const void *arg);
 
 #endif

@@ -19,6 +19,8 @@
  * a fixed allowance, are refused as hostile before anything is allocated. */
 #define MEM_FACTOR 16
 #define MEM_ALLOWANCE ((uint64_t)256 << 20)
+/* Tensor data at least this long gives its file pages back once copied (see parse). */
+#define RELEASE_MIN ((size_t)64 << 10)
 
 void edgec_model_free(edgec_model *model)
 {
@@ -27,7 +29,50 @@ void edgec_model_free(edgec_model *model)
     edgec__arena_free(model->arena);
 }
 
-static edgec_status parse(edgec_model *m, const uint8_t *buf, size_t len)
+/* Gives back the file pages of the tensor data protobuf-c has finished copying, so that
+ * the mapped file and its copy in the arena are not resident at once (twice the model
+ * at the load; issue 10). protobuf-c allocates each bytes field right before copying it,
+ * in wire order: when the allocation for span k arrives, the spans before it have been
+ * copied. The mapping is private and never written, so a page dropped too early is read
+ * back from the file on its next use: a wrong guess about the order costs time, never
+ * data. */
+typedef struct page_releaser {
+    edgec_arena *arena;
+    const uint8_t *base;
+    const edgec_wire_spans *spans;
+    size_t next; /* the span whose allocation comes next */
+} page_releaser;
+
+static void release_span(const page_releaser *r, size_t k)
+{
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = (uintptr_t)(r->base + r->spans->v[k].off);
+    uintptr_t b = (a + r->spans->v[k].len) & ~(page - 1);
+    a = (a + page - 1) & ~(page - 1);
+    if (b > a)
+        madvise((void *)a, b - a, MADV_DONTNEED);
+}
+
+static void *releasing_alloc(void *data, size_t size)
+{
+    page_releaser *r = data;
+    if (r->next < r->spans->n && size == r->spans->v[r->next].len) {
+        if (r->next)
+            release_span(r, r->next - 1);
+        r->next++;
+    }
+    return edgec__arena_alloc(r->arena, size);
+}
+
+static void releasing_free(void *data, void *ptr)
+{
+    (void)data;
+    (void)ptr; /* released with the arena */
+}
+
+/* Parses `len` bytes at `buf`; `mapped` says they are a private read-only file mapping
+ * whose pages may be dropped as they are copied. */
+static edgec_status parse(edgec_model *m, const uint8_t *buf, size_t len, bool mapped)
 {
     if (len == 0)
         return edgec__fail(EDGEC_STATUS_INVALID_MODEL, "%s: the file is empty, not an ONNX model",
@@ -38,21 +83,35 @@ static edgec_status parse(edgec_model *m, const uint8_t *buf, size_t len)
                            "in external data",
                            m->path, len);
     uint64_t mem;
-    edgec_status st = edgec__wire_scan(buf, len, m->path, &mem);
+    edgec_wire_spans spans = {.min_len = RELEASE_MIN};
+    page_releaser rel = {m->arena, buf, &spans, 0};
+    Onnx__ModelProto *pb = NULL;
+    edgec_status st = edgec__wire_scan(buf, len, m->path, &mem, mapped ? &spans : NULL);
     if (st)
-        return st;
-    if (mem > (uint64_t)len * MEM_FACTOR + MEM_ALLOWANCE)
-        return edgec__fail(EDGEC_STATUS_LIMIT,
-                           "%s: parsing these %zu bytes would take about %llu MB of memory; "
-                           "refusing a file built to exhaust memory",
-                           m->path, len, (unsigned long long)(mem >> 20));
+        goto cleanup;
+    if (mem > (uint64_t)len * MEM_FACTOR + MEM_ALLOWANCE) {
+        st = edgec__fail(EDGEC_STATUS_LIMIT,
+                         "%s: parsing these %zu bytes would take about %llu MB of memory; "
+                         "refusing a file built to exhaust memory",
+                         m->path, len, (unsigned long long)(mem >> 20));
+        goto cleanup;
+    }
     ProtobufCAllocator alloc;
     edgec__pb_allocator(m->arena, &alloc);
-    Onnx__ModelProto *pb = onnx__model_proto__unpack(&alloc, len, buf);
-    if (!pb)
-        return edgec__fail(EDGEC_STATUS_INVALID_MODEL,
-                           "%s: not a valid ONNX model (protobuf decoding failed)", m->path);
-    return edgec__ir_from_proto(m, pb);
+    if (spans.n)
+        alloc = (ProtobufCAllocator){releasing_alloc, releasing_free, &rel};
+    pb = onnx__model_proto__unpack(&alloc, len, buf);
+    if (!pb) {
+        st = edgec__fail(EDGEC_STATUS_INVALID_MODEL,
+                         "%s: not a valid ONNX model (protobuf decoding failed)", m->path);
+        goto cleanup;
+    }
+    if (rel.next)
+        release_span(&rel, rel.next - 1);
+    st = edgec__ir_from_proto(m, pb);
+cleanup:
+    free(spans.v);
+    return st;
 }
 
 static edgec_status new_model(const char *name, const char *dir, edgec_model **out)
@@ -84,7 +143,7 @@ edgec_status edgec_model_load_buffer(const void *data, size_t size, const char *
     if (st)
         return st;
     m->file_size = size;
-    st = parse(m, data, size);
+    st = parse(m, data, size, false);
     if (st) {
         edgec_model_free(m);
         return st;
@@ -148,7 +207,7 @@ edgec_status edgec_model_load(const char *path, edgec_model **out)
         if ((st = new_model("<stdin>", NULL, &m)) ||
             (st = slurp(STDIN_FILENO, "<stdin>", &heap, &len)))
             goto cleanup;
-        st = parse(m, heap, len);
+        st = parse(m, heap, len, false);
         goto cleanup;
     }
     char dirbuf[PATH_MAX];
@@ -190,11 +249,11 @@ edgec_status edgec_model_load(const char *path, edgec_model **out)
             }
             madvise(map, len, MADV_SEQUENTIAL);
         }
-        st = parse(m, map == MAP_FAILED ? (const uint8_t *)"" : map, len);
+        st = parse(m, map == MAP_FAILED ? (const uint8_t *)"" : map, len, map != MAP_FAILED);
     } else {
         if ((st = slurp(fd, path, &heap, &len)))
             goto cleanup;
-        st = parse(m, heap, len);
+        st = parse(m, heap, len, false);
     }
     m->file_size = len;
 cleanup:

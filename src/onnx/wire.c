@@ -7,6 +7,7 @@
  * nesting depth and estimates the memory the unpacked tree will need. Only input that
  * passes is given to protobuf-c. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "onnx/onnx_internal.h"
@@ -76,8 +77,22 @@ static const char *wire_name(unsigned wt)
     return names[wt & 7];
 }
 
+static bool span_add(edgec_wire_spans *s, size_t off, size_t len)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 64;
+        edgec_wire_span *v = realloc(s->v, cap * sizeof *v);
+        if (!v)
+            return false;
+        s->v = v;
+        s->cap = cap;
+    }
+    s->v[s->n++] = (edgec_wire_span){off, len};
+    return true;
+}
+
 edgec_status edgec__wire_scan(const uint8_t *buf, size_t len, const char *file,
-                              uint64_t *mem_estimate)
+                              uint64_t *mem_estimate, edgec_wire_spans *spans)
 {
     frame stack[EDGEC_MAX_PROTO_DEPTH + 1];
     int top = 0;
@@ -164,6 +179,9 @@ edgec_status edgec__wire_scan(const uint8_t *buf, size_t len, const char *file,
                                        "%zu contains a NUL byte",
                                        file, f->desc->name, fd->name, field_start);
                 mem += v + 16;
+                if (spans && fd->type == PROTOBUF_C_TYPE_BYTES && v >= spans->min_len &&
+                    !span_add(spans, body, (size_t)v))
+                    return edgec__fail(EDGEC_STATUS_NO_MEMORY, "%s: out of memory", file);
             } else if (fd->label == PROTOBUF_C_LABEL_REPEATED &&
                        (is_varint_type(fd->type) || fixed_width(fd->type))) {
                 /* Packed repeated scalars: at most 8 bytes of storage per wire byte. */

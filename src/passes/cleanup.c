@@ -679,4 +679,5 @@ const edgec_pass edgec__pass_cleanup = {
     options,
     NULL,
     run,
+    false, /* no layer settings */
 };

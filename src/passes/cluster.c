@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "passes/pass.h"
+#include "passes/prune_common.h"
 
 #define MIN_NUMEL 64
 #define MAX_ITERS 200
@@ -105,7 +106,7 @@ static int kmeans_sorted(const float *s, size_t n, int k, const double *ps, size
 }
 
 typedef struct cluster_stats {
-    size_t tensors;
+    size_t tensors, refit;
     int64_t weights;
     double sq_err, sq_ref;
 } cluster_stats;
@@ -282,8 +283,8 @@ static edgec_status run(edgec_pass_ctx *ctx)
     candidates c = {ctx, NULL, 0, 0, 0};
     cluster_stats stats = {0};
     uint8_t *idx = NULL;
-    int k = 0;
-    edgec_status st = parse_k(ctx->arg, &k);
+    int k = 0, k_max = 0;
+    edgec_status st = ctx->arg ? parse_k(ctx->arg, &k) : EDGEC_STATUS_OK;
     if (st)
         return st;
     if (edgec__model_opset(m, "") < 6)
@@ -305,9 +306,21 @@ static edgec_status run(edgec_pass_ctx *ctx)
             st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
             goto cleanup;
         }
+        /* A layer setting gives this tensor its own K. */
+        if ((st = parse_k(edgec__pass_arg(ctx, w->name), &k)))
+            goto cleanup;
+        k_max = k > k_max ? k : k_max;
         if ((st = cluster_values(w->tensor->data, (size_t)w->numel, k, codebook, &used, idx,
                                  &stats)))
             goto cleanup;
+        /* With calibration data, the shared values of a layer's weight are re-solved for
+         * the layer's outputs rather than the weights' own distances (k-means), keeping
+         * the assignment and an exact zero. */
+        bool refit = false, zero = used > 1 && codebook[0] == 0.0f;
+        if (ctx->calib && (st = edgec__refit_codebook(ctx, w->name, idx, codebook, used, zero,
+                                                      &refit)))
+            goto cleanup;
+        stats.refit += refit;
         if (w->graph != front_graph) {
             front_graph = w->graph;
             front = 0;
@@ -323,10 +336,12 @@ static edgec_status run(edgec_pass_ctx *ctx)
     }
     edgec__pass_log(ctx,
                     "%zu tensors, %lld weights shared among at most %d values each; "
-                    "relative error %.4f (RMS error / RMS weight)%s",
-                    stats.tensors, (long long)stats.weights, k,
+                    "relative error %.4f (RMS error / RMS weight, k-means)%s; %zu codebooks "
+                    "re-solved on calibration data",
+                    stats.tensors, (long long)stats.weights, k_max,
                     stats.sq_ref > 0 ? sqrt(stats.sq_err / stats.sq_ref) : 0.0,
-                    c.skipped_nonfinite ? "; tensors with NaN/Inf left as they are" : "");
+                    c.skipped_nonfinite ? "; tensors with NaN/Inf left as they are" : "",
+                    stats.refit);
 cleanup:
     free(idx);
     free(c.v);
@@ -339,5 +354,5 @@ static const char help[] =
     "exact";
 
 const edgec_pass edgec__pass_cluster = {
-    "cluster", "K", true, help, EDGEC_ORDER_CLUSTER, NULL, check, run,
+    "cluster", "K", true, help, EDGEC_ORDER_CLUSTER, NULL, check, run, true,
 };

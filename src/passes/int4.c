@@ -381,4 +381,5 @@ const edgec_pass edgec__pass_int4 = {
     options,
     NULL,
     run,
+    true, /* layer settings */
 };

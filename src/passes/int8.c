@@ -650,6 +650,13 @@ static edgec_status run(edgec_pass_ctx *ctx)
         goto cleanup;
     for (size_t i = 0; i < r.nq; i++) {
         const edgec_qweight *q = &r.q[i];
+        /* A weight's float copies serve that weight only: keeping them all until the end
+         * would hold a second copy of the model (peak memory of issue 10). */
+        if (i) {
+            free(wf[i - 1]);
+            free(wdq[i - 1]);
+            wf[i - 1] = wdq[i - 1] = NULL;
+        }
         if ((st = edgec__qweight_load(&q->w, &wf[i])))
             goto cleanup;
         if (!all_finite(wf[i], q->w.numel)) {
@@ -755,4 +762,5 @@ const edgec_pass edgec__pass_int8 = {
     options,
     check,
     run,
+    true, /* layer settings */
 };

@@ -64,8 +64,8 @@ static void mask_layer(const edgec_prune_layer *L, int n, int m, uint8_t *keep)
 
 static edgec_status run(edgec_pass_ctx *ctx)
 {
-    int n, m;
-    edgec_status st = parse(ctx->arg, &n, &m);
+    int n = 0, m = 0;
+    edgec_status st = ctx->arg ? parse(ctx->arg, &n, &m) : EDGEC_STATUS_OK;
     if (st)
         return st;
     edgec_prune_layer *layers = NULL;
@@ -88,6 +88,9 @@ static edgec_status run(edgec_pass_ctx *ctx)
             st = NOMEM;
             goto cleanup;
         }
+        /* A layer setting gives this layer its own N:M. */
+        if ((st = parse(edgec__pass_arg(ctx, layers[i].w.name), &n, &m)))
+            goto cleanup;
         mask_layer(&layers[i], n, m, keep[i]);
     }
     if ((st = edgec__prune_apply(ctx, layers, count, keep, NULL)))
@@ -118,4 +121,5 @@ const edgec_pass edgec__pass_nm = {
     NULL,
     check,
     run,
+    true, /* layer settings */
 };

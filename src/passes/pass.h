@@ -43,6 +43,9 @@ typedef struct edgec_pass {
      * a message on a bad value. */
     edgec_status (*check)(const char *arg);
     edgec_status (*run)(edgec_pass_ctx *ctx);
+    /* Accepts layer settings (edgec_pipeline_set_layer): a value per weight tensor, read
+     * with edgec__pass_arg. */
+    bool layer_values;
 } edgec_pass;
 
 extern const edgec_pass *const edgec__passes[];
@@ -63,11 +66,16 @@ struct edgec_pass_ctx {
 const char *edgec__pass_option(const edgec_pass_ctx *ctx, const char *name);
 
 /* True when a --exclude glob matches the node's name, its op type, or `tensor` (may be
- * NULL). */
+ * NULL); or when the pass has layer settings and `tensor` is set to "off", or has none
+ * while the pass is not enabled for the whole model. */
 bool edgec__pass_excluded(const edgec_pass_ctx *ctx, const edgec_node *node, const char *tensor);
 
-/* True when some pass ordered before `order` or equal to it other than this one is
- * enabled, e.g. whether pruning ran before quantization. */
+/* The pass's value for weight `tensor`: its layer setting when it has one (also for the
+ * factors `T_lowrank_a`/`T_lowrank_b` that --svd makes of T), else ctx->arg. */
+const char *edgec__pass_arg(const edgec_pass_ctx *ctx, const char *tensor);
+
+/* True when pass `name` runs: enabled for the whole model or by a layer setting (e.g.
+ * whether quantization follows pruning). */
 bool edgec__pass_enabled(const edgec_pass_ctx *ctx, const char *name);
 
 /* Writes one line about what the pass did, prefixed with the pass name, to the log. */

@@ -19,9 +19,19 @@ typedef struct setting {
     const edgec_pass *pass; /* set when the setting enables a pass */
 } setting;
 
+/* A pass's value for one weight tensor (a plan's per-layer choice). */
+typedef struct layer_setting {
+    char *tensor;
+    const edgec_pass *pass;
+    char *value; /* "off" keeps the pass away from the tensor */
+    bool used;   /* a pass found the tensor during the last run */
+} layer_setting;
+
 struct edgec_pipeline {
     setting settings[MAX_SETTINGS];
     size_t n_settings;
+    layer_setting *layers;
+    size_t n_layers, cap_layers;
     char *excludes[MAX_EXCLUDES];
     size_t n_excludes;
     const edgec_dataset *calib;
@@ -86,6 +96,8 @@ void edgec_pipeline_free(edgec_pipeline *p)
         free(p->settings[i].value);
     for (size_t i = 0; i < p->n_excludes; i++)
         free(p->excludes[i]);
+    edgec_pipeline_clear_layers(p);
+    free(p->layers);
     free(p->described);
     free(p);
 }
@@ -156,6 +168,70 @@ edgec_status edgec_pipeline_set(edgec_pipeline *p, const char *name, const char 
     return EDGEC_STATUS_OK;
 }
 
+edgec_status edgec_pipeline_set_layer(edgec_pipeline *p, const char *tensor, const char *name,
+                                      const char *value)
+{
+    const edgec_pass_option *opt;
+    const edgec_pass *pass = lookup(name, &opt);
+    if (!pass || opt)
+        return edgec__fail(EDGEC_STATUS_USAGE, "unknown pass '%s' in a layer setting", name);
+    if (!pass->layer_values)
+        return edgec__fail(EDGEC_STATUS_USAGE, "--%s has no per-layer setting", name);
+    if (!tensor || !*tensor)
+        return edgec__fail(EDGEC_STATUS_USAGE, "a layer setting of --%s names no tensor", name);
+    /* Passes whose value is optional (int8, int4) take "on" for their default. */
+    if (value && !pass->arg_required && !strcmp(value, "on"))
+        value = NULL;
+    bool off = value && !strcmp(value, "off");
+    if (!off && !pass->arg && value)
+        return edgec__fail(EDGEC_STATUS_USAGE, "--%s for '%s' takes on or off, not '%s'", name,
+                           tensor, value);
+    if (!off && pass->arg_required && !value)
+        return edgec__fail(EDGEC_STATUS_USAGE, "--%s for '%s' needs a value", name, tensor);
+    if (!off && pass->check) {
+        edgec_status st = pass->check(value);
+        if (st) {
+            char pre[300];
+            snprintf(pre, sizeof pre, "tensor '%.256s': ", tensor);
+            edgec__fail_prefix(pre);
+            return st;
+        }
+    }
+    for (size_t i = 0; i < p->n_layers; i++)
+        if (p->layers[i].pass == pass && !strcmp(p->layers[i].tensor, tensor))
+            return edgec__fail(EDGEC_STATUS_USAGE, "--%s is set twice for tensor '%s'", name,
+                               tensor);
+    if (p->n_layers == p->cap_layers) {
+        size_t cap = p->cap_layers ? 2 * p->cap_layers : 16;
+        layer_setting *v = realloc(p->layers, cap * sizeof *v);
+        if (!v)
+            return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
+        p->layers = v;
+        p->cap_layers = cap;
+    }
+    layer_setting ls = {strdup(tensor), pass, value ? strdup(value) : NULL, false};
+    if (!ls.tensor || (value && !ls.value)) {
+        free(ls.tensor);
+        free(ls.value);
+        return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
+    }
+    p->layers[p->n_layers++] = ls;
+    free(p->described);
+    p->described = NULL;
+    return EDGEC_STATUS_OK;
+}
+
+void edgec_pipeline_clear_layers(edgec_pipeline *p)
+{
+    for (size_t i = 0; i < p->n_layers; i++) {
+        free(p->layers[i].tensor);
+        free(p->layers[i].value);
+    }
+    p->n_layers = 0;
+    free(p->described);
+    p->described = NULL;
+}
+
 edgec_status edgec_pipeline_exclude(edgec_pipeline *p, const char *pattern)
 {
     if (p->n_excludes == MAX_EXCLUDES)
@@ -186,7 +262,7 @@ bool edgec_pipeline_has_passes(const edgec_pipeline *p)
     for (size_t i = 0; i < p->n_settings; i++)
         if (p->settings[i].pass)
             return true;
-    return false;
+    return p->n_layers > 0;
 }
 
 static int cmp_str(const void *a, const void *b)
@@ -199,8 +275,10 @@ const char *edgec_pipeline_describe(edgec_pipeline *p)
     if (p->described)
         return p->described;
     /* Sorted, so the same settings in another order describe the same way. */
-    char *items[MAX_SETTINGS + MAX_EXCLUDES + 1];
+    char **items = calloc(MAX_SETTINGS + MAX_EXCLUDES + 1 + p->n_layers, sizeof *items);
     size_t n = 0, len = 1;
+    if (!items)
+        return "";
     for (size_t i = 0; i < p->n_settings; i++) {
         const setting *s = &p->settings[i];
         size_t l = strlen(s->name) + (s->value ? strlen(s->value) : 0) + 4;
@@ -214,6 +292,16 @@ const char *edgec_pipeline_describe(edgec_pipeline *p)
         if (!(items[n] = malloc(l)))
             goto fail;
         snprintf(items[n], l, "--exclude=%s", p->excludes[i]);
+        len += strlen(items[n++]) + 1;
+    }
+    for (size_t i = 0; i < p->n_layers; i++) {
+        const layer_setting *ls = &p->layers[i];
+        size_t l = strlen(ls->pass->name) + strlen(ls->tensor) +
+                   (ls->value ? strlen(ls->value) : 0) + 5;
+        if (!(items[n] = malloc(l)))
+            goto fail;
+        snprintf(items[n], l, "--%s@%s%s%s", ls->pass->name, ls->tensor, ls->value ? "=" : "",
+                 ls->value ? ls->value : "");
         len += strlen(items[n++]) + 1;
     }
     if (p->seed) {
@@ -234,6 +322,7 @@ const char *edgec_pipeline_describe(edgec_pipeline *p)
 fail:
     for (size_t i = 0; i < n; i++)
         free(items[i]);
+    free(items);
     return p->described ? p->described : "";
 }
 
@@ -246,18 +335,75 @@ const char *edgec__pass_option(const edgec_pass_ctx *ctx, const char *name)
     return NULL;
 }
 
-bool edgec__pass_enabled(const edgec_pass_ctx *ctx, const char *name)
+/* Whether pass `name` is enabled for the whole model (not only by layer settings). */
+static bool enabled_globally(const edgec_pipeline *p, const char *name)
 {
-    const edgec_pipeline *p = ctx->pipeline;
     for (size_t i = 0; i < p->n_settings; i++)
         if (p->settings[i].pass && !strcmp(p->settings[i].name, name))
             return true;
     return false;
 }
 
+bool edgec__pass_enabled(const edgec_pass_ctx *ctx, const char *name)
+{
+    const edgec_pipeline *p = ctx->pipeline;
+    if (enabled_globally(p, name))
+        return true;
+    for (size_t i = 0; i < p->n_layers; i++)
+        if (!strcmp(p->layers[i].pass->name, name))
+            return true;
+    return false;
+}
+
+/* The layer setting of `pass` for `tensor`, or for the tensor --svd factored it from. */
+static const layer_setting *find_layer(const edgec_pipeline *p, const edgec_pass *pass,
+                                       const char *tensor)
+{
+    static const char *const derived[] = {"_lowrank_a", "_lowrank_b"};
+    if (!tensor)
+        return NULL;
+    size_t len = strlen(tensor);
+    for (size_t d = 0; d <= sizeof derived / sizeof *derived; d++) {
+        size_t base = len;
+        if (d) {
+            size_t sl = strlen(derived[d - 1]);
+            if (len <= sl || strcmp(tensor + len - sl, derived[d - 1]))
+                continue;
+            base = len - sl;
+        }
+        for (size_t i = 0; i < p->n_layers; i++)
+            if (p->layers[i].pass == pass && strlen(p->layers[i].tensor) == base &&
+                !strncmp(p->layers[i].tensor, tensor, base)) {
+                /* The pipeline is const for passes; this flag is its only run state. */
+                ((layer_setting *)&p->layers[i])->used = true;
+                return &p->layers[i];
+            }
+    }
+    return NULL;
+}
+
+static bool has_layers(const edgec_pipeline *p, const edgec_pass *pass)
+{
+    for (size_t i = 0; i < p->n_layers; i++)
+        if (p->layers[i].pass == pass)
+            return true;
+    return false;
+}
+
+const char *edgec__pass_arg(const edgec_pass_ctx *ctx, const char *tensor)
+{
+    const layer_setting *ls = find_layer(ctx->pipeline, ctx->pass, tensor);
+    return ls ? ls->value : ctx->arg;
+}
+
 bool edgec__pass_excluded(const edgec_pass_ctx *ctx, const edgec_node *node, const char *tensor)
 {
     const edgec_pipeline *p = ctx->pipeline;
+    if (tensor && has_layers(p, ctx->pass)) {
+        const layer_setting *ls = find_layer(p, ctx->pass, tensor);
+        if (ls ? ls->value && !strcmp(ls->value, "off") : !enabled_globally(p, ctx->pass->name))
+            return true;
+    }
     for (size_t i = 0; i < p->n_excludes; i++) {
         const char *g = p->excludes[i];
         if ((node && *node->name && !fnmatch(g, node->name, 0)) ||
@@ -333,8 +479,22 @@ edgec_status edgec_pipeline_run(edgec_pipeline *p, edgec_model *model, FILE *log
     for (size_t i = 0; i < p->n_settings; i++)
         if (p->settings[i].pass)
             run[n++] = &p->settings[i];
+    /* A pass with layer settings only runs for the tensors that have one. */
+    setting by_layer[MAX_SETTINGS];
+    size_t n_by_layer = 0;
+    for (size_t i = 0; i < p->n_layers && n < MAX_SETTINGS; i++) {
+        bool listed = false;
+        for (size_t k = 0; k < n && !listed; k++)
+            listed = run[k]->pass == p->layers[i].pass;
+        if (!listed) {
+            by_layer[n_by_layer] = (setting){p->layers[i].pass->name, NULL, p->layers[i].pass};
+            run[n++] = &by_layer[n_by_layer++];
+        }
+    }
     if (!n)
         return EDGEC_STATUS_OK;
+    for (size_t i = 0; i < p->n_layers; i++)
+        p->layers[i].used = false;
     /* Options without their pass would silently do nothing: say so instead. */
     for (size_t i = 0; i < p->n_settings; i++) {
         if (p->settings[i].pass)
@@ -372,6 +532,15 @@ edgec_status edgec_pipeline_run(edgec_pipeline *p, edgec_model *model, FILE *log
             return st;
         }
     }
+    /* A layer setting no pass met names a tensor this model lacks (a plan made for
+     * another model, or a typo): silently ignoring it would hide that. */
+    for (size_t i = 0; i < p->n_layers; i++)
+        if (!p->layers[i].used)
+            return edgec__fail(EDGEC_STATUS_INVALID_DATA,
+                               "%s: --%s setting for tensor '%s': the model has no such weight "
+                               "that --%s works on",
+                               model->path, p->layers[i].pass->name, p->layers[i].tensor,
+                               p->layers[i].pass->name);
     edgec_status st = edgec__model_set_meta(model, "edgec.version", edgec_version());
     if (!st)
         st = edgec__model_set_meta(model, "edgec.options", edgec_pipeline_describe(p));

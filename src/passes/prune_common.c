@@ -211,18 +211,14 @@ edgec_tensor *edgec__tensor_select(edgec_model *m, const edgec_tensor *t, int32_
 
 /* ---- reconstruction ---- */
 
-/* Gives every layer's tensor a private, writable copy of its data in the arena (read
- * data may belong to the parsed file), marked for re-encoding. */
-static edgec_status own_data(edgec_model *m, edgec_prune_layer *L)
+/* Marks a layer's tensor for re-encoding; its weights are then changed in place. Tensor
+ * data always lives in the model's arena, one buffer per tensor (the reader copies it out
+ * of the file), so a private copy would only hold every weight twice. */
+static void own_data(edgec_prune_layer *L)
 {
     edgec_tensor *t = L->w.tensor;
-    float *d = edgec__arena_alloc(m->arena, t->nbytes ? t->nbytes : 1);
-    if (!d)
-        return NOMEM;
-    memcpy(d, t->data, t->nbytes);
-    edgec__tensor_replace(t, t->dtype, t->rank, t->dims, d, t->nbytes);
-    L->data = d;
-    return EDGEC_STATUS_OK;
+    edgec__tensor_replace(t, t->dtype, t->rank, t->dims, t->data, t->nbytes);
+    L->data = t->data;
 }
 
 /* A bias the reconstruction may re-solve together with the weights: a private dense
@@ -573,10 +569,12 @@ edgec_status edgec__prune_apply(edgec_pass_ctx *ctx, edgec_prune_layer *layers, 
 {
     edgec_status st = EDGEC_STATUS_OK;
     originals orig = {0};
+    /* Only reconstruction runs the original model, so only it needs the originals. */
     for (size_t i = 0; i < n && !st; i++) {
         edgec_prune_layer *L = &layers[i];
-        if (!(st = originals_add(&orig, L->w.tensor, L->data, (size_t)L->numel * sizeof(float))))
-            st = own_data(ctx->model, L);
+        if (ctx->calib)
+            st = originals_add(&orig, L->w.tensor, L->data, (size_t)L->numel * sizeof(float));
+        own_data(L);
     }
     /* First every mask, so that reconstruction sees the partially pruned model; then
      * each layer in order re-solves on inputs that the layers before it already shape. */
@@ -679,6 +677,12 @@ edgec_status edgec__prune_store_sparse(edgec_pass_ctx *ctx, edgec_prune_layer *l
         edgec__pass_log(ctx, "storage: weights stay dense for the passes that follow");
         return EDGEC_STATUS_OK;
     }
+    /* A container codes runs of zeros better than ONNX sparse tensors do. */
+    const char *storage = edgec__pass_option(ctx, "prune-storage");
+    if (storage && !strcmp(storage, "dense")) {
+        edgec__pass_log(ctx, "storage: weights stay dense (--prune-storage dense)");
+        return EDGEC_STATUS_OK;
+    }
     size_t n_sparse = 0, n_dense = 0;
     uint64_t dense_bytes = 0, sparse_bytes = 0;
     for (size_t i = 0; i < n; i++) {
@@ -737,9 +741,237 @@ void edgec__prune_log_macs(edgec_pass_ctx *ctx, edgec_prune_macs *saved, bool af
                     saved->nonzero ? (double)mc.nonzero / (double)saved->nonzero : 1.0);
 }
 
+/* ---- codebook refit ---- */
+
+typedef struct refit_ctx {
+    const edgec_prune_layer *L;
+    const uint8_t *idx;
+    int k, base; /* unknowns are codebook entries base..k-1 */
+    patcher pt;
+    bool pt_ok;
+    int64_t x_numel;
+    double *xp, *z, *A, *B;
+    int64_t patches;
+} refit_ctx;
+
+static edgec_status collect_refit(int64_t sample, const edgec_array *const *values, void *vctx)
+{
+    refit_ctx *c = vctx;
+    const edgec_array *x = values[0];
+    const edgec_prune_layer *L = c->L;
+    if (sample == 0) {
+        c->pt_ok = patcher_init(&c->pt, L, x);
+        c->x_numel = x->numel;
+    }
+    if (!c->pt_ok || x->numel != c->x_numel)
+        return EDGEC_STATUS_OK;
+    int n = c->k - c->base;
+    for (int64_t i = 0; i < c->pt.n_patches; i += c->pt.step) {
+        patch(&c->pt, x->data, i, c->xp);
+        for (int64_t r = 0; r < L->rows; r++) {
+            /* z[j]: the sum of the inputs that share entry base + j in row r; y: the row's
+             * output with the float weights. */
+            double y = 0;
+            memset(c->z, 0, (size_t)n * sizeof *c->z);
+            for (int64_t a = 0; a < L->cols; a++) {
+                int64_t e = r * L->rs + a * L->cs;
+                y += (double)L->data[e] * c->xp[a];
+                int j = (int)c->idx[e] - c->base;
+                if (j >= 0)
+                    c->z[j] += c->xp[a];
+            }
+            for (int a = 0; a < n; a++) {
+                if (c->z[a] == 0.0)
+                    continue;
+                for (int b = 0; b < n; b++)
+                    c->A[a * n + b] += c->z[a] * c->z[b];
+                c->B[a] += c->z[a] * y;
+            }
+        }
+        c->patches++;
+    }
+    return EDGEC_STATUS_OK;
+}
+
+edgec_status edgec__refit_codebook(edgec_pass_ctx *ctx, const char *tensor, const uint8_t *idx,
+                                   float *codebook, int k, bool pin_zero, bool *done)
+{
+    edgec_prune_layer *layers = NULL, *L = NULL;
+    size_t n_layers = 0;
+    refit_ctx c = {.idx = idx, .k = k, .base = pin_zero ? 1 : 0};
+    int n = k - c.base;
+    *done = false;
+    if (!ctx->calib || n < 1 || n > EDGEC_REFIT_MAX_K)
+        return EDGEC_STATUS_OK;
+    edgec_status st = edgec__prune_layers(ctx, &layers, &n_layers);
+    for (size_t i = 0; !st && i < n_layers; i++)
+        if (!strcmp(layers[i].w.name, tensor) && layers[i].rows && layers[i].uses == 1 &&
+            layers[i].cols <= RECON_MAX_COLS)
+            L = &layers[i];
+    if (st || !L)
+        goto cleanup;
+    c.L = L;
+    c.xp = calloc((size_t)L->cols, sizeof *c.xp);
+    c.z = calloc((size_t)n, sizeof *c.z);
+    c.A = calloc((size_t)n * (size_t)n, sizeof *c.A);
+    c.B = calloc((size_t)n, sizeof *c.B);
+    if (!c.xp || !c.z || !c.A || !c.B) {
+        st = NOMEM;
+        goto cleanup;
+    }
+    int64_t samples = 0;
+    const char *name = L->node->inputs[0];
+    if ((st = edgec_dataset_samples(ctx->calib, &samples)) ||
+        (st = edgec__collect(ctx->model, ctx->calib, &name, 1,
+                             samples < RECON_MAX_SAMPLES ? samples : RECON_MAX_SAMPLES,
+                             collect_refit, &c)))
+        goto cleanup;
+    if (!c.patches)
+        goto cleanup;
+    /* A light ridge toward the k-means values keeps entries the data barely sees where
+     * they were, and the system positive definite. */
+    double tr = 0;
+    for (int a = 0; a < n; a++)
+        tr += c.A[a * n + a];
+    double lambda = 1e-4 * (tr > 0 ? tr / n : 1.0);
+    for (int a = 0; a < n; a++) {
+        c.A[a * n + a] += lambda;
+        c.B[a] += lambda * codebook[c.base + a];
+    }
+    if (!edgec__cholesky(c.A, n))
+        goto cleanup;
+    edgec__cholesky_solve(c.A, n, c.B);
+    for (int a = 0; a < n; a++)
+        if (!isfinite(c.B[a]) || fabs(c.B[a]) > 3.4e38)
+            goto cleanup;
+    for (int a = 0; a < n; a++)
+        codebook[c.base + a] = (float)c.B[a];
+    *done = true;
+cleanup:
+    free(c.xp);
+    free(c.z);
+    free(c.A);
+    free(c.B);
+    free(layers);
+    return st;
+}
+
+/* ---- units nothing reads ---- */
+
+/* Ops that map each element to one element: a unit's value goes through them unmixed. */
+static bool elementwise(const edgec_node *n)
+{
+    static const char *const ops[] = {"Relu",    "LeakyRelu", "Sigmoid", "Tanh",
+                                      "Clip",    "Elu",       "Selu",    "HardSigmoid",
+                                      "HardSwish", "Softplus", "Identity", "PRelu"};
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (!strcmp(n->op_type, ops[i]))
+            return !strcmp(n->op_type, "PRelu") ? false : true;
+    return false;
+}
+
+static bool is_graph_output(const edgec_graph *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_outputs; i++)
+        if (!strcmp(g->outputs[i].name, name))
+            return true;
+    return false;
+}
+
+/* The layer that alone reads P's output, through elementwise ops only; NULL if none. */
+static edgec_prune_layer *sole_reader(const edgec_graph_index *ix, const edgec_prune_layer *P,
+                                      edgec_prune_layer *layers, size_t n)
+{
+    const edgec_graph *g = P->node->graph;
+    const char *v = P->node->outputs[0];
+    for (int hops = 0; hops < 16; hops++) {
+        size_t nc = 0;
+        edgec_node *const *cons = edgec__index_consumers(ix, v, &nc);
+        if (nc != 1 || is_graph_output(g, v))
+            return NULL;
+        const edgec_node *c = cons[0];
+        if (elementwise(c) && c->n_inputs >= 1 && !strcmp(c->inputs[0], v) && c->n_outputs >= 1) {
+            for (size_t k = 1; k < c->n_inputs; k++)
+                if (c->inputs[k] && !strcmp(c->inputs[k], v))
+                    return NULL;
+            v = c->outputs[0];
+            continue;
+        }
+        for (size_t i = 0; i < n; i++)
+            if (layers[i].node == c && layers[i].rows && layers[i].input == 1 &&
+                !strcmp(c->inputs[0], v))
+                return &layers[i];
+        return NULL;
+    }
+    return NULL;
+}
+
+/* Zeroes the weights and bias of every output unit of a layer whose value the next layer
+ * multiplies only by zeros: exact (the unit's value never reaches anything), and the
+ * zeros cost nothing in a container. Layers are visited last to first, so that a unit
+ * freed this way can free units of the layer before it. */
+static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *layers, size_t n)
+{
+    edgec_model *m = ctx->model;
+    edgec_graph_index *ix = NULL;
+    int64_t units = 0, weights = 0;
+    edgec_status st = edgec__graph_index(m->arena, m->graph, &ix);
+    if (st)
+        return st;
+    for (size_t i = n; i-- > 0;) {
+        edgec_prune_layer *P = &layers[i];
+        if (!P->rows || P->uses != 1 || !P->data || P->node->graph != m->graph ||
+            P->node->n_outputs < 1)
+            continue;
+        edgec_prune_layer *C = sole_reader(ix, P, layers, n);
+        if (!C || !C->data || C->cols % P->rows)
+            continue;
+        /* Conv reads each input channel through a kh x kw window of columns. */
+        int64_t per = C->cols / P->rows;
+        if (per != 1 && strcmp(C->node->op_type, "Conv"))
+            continue;
+        edgec_tensor *bias = layer_bias(m, P);
+        float *nb = NULL;
+        for (int64_t u = 0; u < P->rows; u++) {
+            bool dead = true;
+            for (int64_t r = 0; r < C->rows && dead; r++)
+                for (int64_t k = u * per; k < (u + 1) * per && dead; k++)
+                    dead = C->data[r * C->rs + k * C->cs] == 0.0f;
+            if (!dead)
+                continue;
+            int64_t zeroed = 0;
+            for (int64_t c = 0; c < P->cols; c++) {
+                float *w = &P->data[u * P->rs + c * P->cs];
+                zeroed += *w != 0.0f;
+                *w = 0.0f;
+            }
+            if (bias && ((const float *)bias->data)[u] != 0.0f) {
+                if (!nb) {
+                    if (!(nb = edgec__arena_alloc(m->arena, bias->nbytes)))
+                        return NOMEM;
+                    memcpy(nb, bias->data, bias->nbytes);
+                    edgec__tensor_replace(bias, bias->dtype, bias->rank, bias->dims, nb,
+                                          bias->nbytes);
+                }
+                nb[u] = 0.0f;
+            }
+            units += zeroed > 0;
+            weights += zeroed;
+        }
+    }
+    if (units)
+        edgec__pass_log(ctx, "%lld output units are read only through zero weights: their %lld "
+                             "remaining weights zeroed too (exact)",
+                        (long long)units, (long long)weights);
+    return EDGEC_STATUS_OK;
+}
+
 edgec_status edgec__prune_finish(edgec_pass_ctx *ctx, edgec_prune_layer *layers, size_t n,
                                  edgec_prune_macs *before)
 {
+    edgec_status st = drop_dead_units(ctx, layers, n);
+    if (st)
+        return st;
     edgec__prune_log_macs(ctx, before, true);
     return edgec__prune_store_sparse(ctx, layers, n);
 }

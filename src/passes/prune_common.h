@@ -57,6 +57,17 @@ edgec_status edgec__prune_finish(edgec_pass_ctx *ctx, edgec_prune_layer *layers,
  * which reads their statistics first). `*n_folded` counts them. */
 edgec_status edgec__fold_batchnorms(edgec_pass_ctx *ctx, edgec_graph *g, size_t *n_folded);
 
+/* With calibration data, re-solves the codebook of a clustered weight so that the layer's
+ * outputs on the calibration inputs (as the model computes them at this point) come as
+ * close as least squares gets to the outputs with the float weights, which are still in
+ * the model: one small K x K system per tensor. `idx` holds each weight's entry; with
+ * `pin_zero`, entry 0 stays exactly 0 (pruned weights). Only main-graph layers with a
+ * matrix view (Gemm, MatMul, Conv with group 1) and K <= EDGEC_REFIT_MAX_K; `*done` says
+ * whether it happened. */
+#define EDGEC_REFIT_MAX_K 64
+edgec_status edgec__refit_codebook(edgec_pass_ctx *ctx, const char *tensor, const uint8_t *idx,
+                                   float *codebook, int k, bool pin_zero, bool *done);
+
 /* Frees `n` masks and the array holding them; accepts NULL. */
 void edgec__prune_masks_free(uint8_t **keep, size_t n);
 

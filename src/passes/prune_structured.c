@@ -1284,4 +1284,5 @@ const edgec_pass edgec__pass_prune_structured = {
     NULL,
     check,
     run,
+    false, /* no layer settings */
 };

@@ -457,10 +457,16 @@ edgec_status edgec__qweight_replace(edgec_qemit *e, const edgec_qweight *q, int3
     if (!nm || !d)
         return NOMEM;
     memcpy(d, dims, (size_t)rank * sizeof *d);
+    /* The float data is dead once replaced: every reader of the weight now reads the
+     * quantized tensor (edgec__qweights_find admits no other use) and the passes work on
+     * copies (edgec__qweight_load). Giving it back keeps the model from being held in
+     * float and quantized at once (peak memory, issue 10). */
+    void *old = w->tensor->data;
     if (w->kind == EDGEC_WEIGHT_CONSTANT) {
         /* The Constant node keeps its place; its value and output name change. */
         edgec__tensor_replace(w->tensor, qtype, rank, d, qdata, qbytes);
         w->node->outputs[0] = (char *)nm;
+        edgec__arena_release(m->arena, old);
     } else {
         /* A new tensor takes the initializer's place in the list (the writer re-emits a
          * changed tensor under the name it was read with, so the object cannot be
@@ -476,6 +482,8 @@ edgec_status edgec__qweight_replace(edgec_qemit *e, const edgec_qweight *q, int3
         if (i == w->graph->n_inits)
             return edgec__fail(EDGEC_STATUS_INTERNAL, "weight '%s' is not in its graph", w->name);
         w->graph->inits[i] = t;
+        w->tensor->data = NULL; /* the dropped tensor must not point at freed memory */
+        edgec__arena_release(m->arena, old);
     }
     *qname = nm;
     return EDGEC_STATUS_OK;

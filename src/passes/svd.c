@@ -519,7 +519,7 @@ static edgec_status run(edgec_pass_ctx *ctx)
     float *M = NULL, *Left = NULL, *Right = NULL;
     size_t done = 0;
     double before = 0, after = 0;
-    edgec_status st = parse(ctx->arg, &cfg);
+    edgec_status st = ctx->arg ? parse(ctx->arg, &cfg) : EDGEC_STATUS_OK;
     if (st)
         return st;
     if ((st = edgec__model_graphs(m, find_in_graph, &f)))
@@ -532,6 +532,9 @@ static edgec_status run(edgec_pass_ctx *ctx)
         int64_t mo = L->m, n = L->n, r = mo < n ? mo : n;
         /* k saves bytes iff k (m + n) < m n, i.e. k <= (m n - 1) / (m + n). */
         int64_t max_k = (mo * n - 1) / (mo + n) + 1;
+        /* A layer setting gives this layer its own rank or energy. */
+        if ((st = parse(edgec__pass_arg(ctx, L->w.name), &cfg)))
+            goto cleanup;
         int64_t k = cfg.rank;
         if (k && (k >= max_k || k >= r)) {
             edgec__pass_log(ctx, "%s '%s' (%lld x %lld): kept, rank %lld saves no bytes (needs < %.1f)",
@@ -615,4 +618,5 @@ const edgec_pass edgec__pass_svd = {
     NULL,
     check,
     run,
+    true, /* layer settings */
 };

@@ -38,45 +38,42 @@ static void record(edgec_shapes *s, const char *name, int rank, const int64_t *d
         v->dims[i] = dims[i];
 }
 
-edgec_status edgec__shapes_run(const edgec_model *cm, edgec_shapes *out)
+/* Records the shape of each value a node produces, as the node runs. */
+typedef struct shape_sink {
+    edgec_shapes *out;
+    size_t cap;
+} shape_sink;
+
+static void observe_shape(void *ctx, const char *name, const edgec_rt_tensor *v)
 {
-    /* The values become extra graph outputs for one run; the model is restored before
-     * returning, so callers holding a const model see it unchanged. */
-    edgec_model *m = (edgec_model *)cm;
-    edgec_graph *g = m->graph;
-    edgec_value_info *saved = g->outputs;
-    size_t n_saved = g->n_outputs, n_extra = 0, n_in = 0, n_out = 0;
+    shape_sink *k = ctx;
+    if (k->out->n < k->cap)
+        record(k->out, name, v->rank, v->dims);
+}
+
+edgec_status edgec__shapes_run(const edgec_model *m, edgec_shapes *out)
+{
+    /* The shapes are taken as each node runs, and every value is freed after its last
+     * use as in any run. Making the values graph outputs instead would keep all of them
+     * alive until the run ends: every activation of the model at once. */
+    const edgec_graph *g = m->graph;
+    size_t n_in = 0, n_out = 0;
     edgec_session *s = NULL;
     edgec_array **ins = NULL, **outs = NULL;
-    edgec_value_info *vi = NULL;
     edgec_status st = EDGEC_STATUS_OK;
     *out = (edgec_shapes){0};
-    size_t cap = n_saved + g->n_inputs;
+    size_t cap = g->n_outputs + g->n_inputs;
     for (size_t i = 0; i < g->n_nodes; i++)
         cap += g->nodes[i]->n_outputs;
-    vi = calloc(cap + 1, sizeof *vi);
+    shape_sink sink = {out, cap};
     out->v = calloc(cap + 1, sizeof *out->v);
-    if (!vi || !out->v) {
+    if (!out->v) {
         st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
         goto cleanup;
     }
-    if (n_saved)
-        memcpy(vi, saved, n_saved * sizeof *vi);
-    for (size_t i = 0; i < g->n_nodes; i++) {
-        const edgec_node *n = g->nodes[i];
-        for (size_t k = 0; k < n->n_outputs; k++) {
-            bool is_out = !*n->outputs[k];
-            for (size_t o = 0; o < n_saved && !is_out; o++)
-                is_out = !strcmp(saved[o].name, n->outputs[k]);
-            if (!is_out)
-                vi[n_saved + n_extra++] =
-                    (edgec_value_info){.name = n->outputs[k], .rank = -1, .dirty = true};
-        }
-    }
-    g->outputs = vi;
-    g->n_outputs = n_saved + n_extra;
     if ((st = edgec_session_create(m, NULL, &s)))
         goto cleanup;
+    edgec__session_observe(s, observe_shape, &sink);
     n_in = edgec_session_input_count(s);
     n_out = edgec_session_output_count(s);
     ins = calloc(n_in + 1, sizeof *ins);
@@ -99,13 +96,16 @@ edgec_status edgec__shapes_run(const edgec_model *cm, edgec_shapes *out)
             dims[k] = d.dims[k] < 0 ? 1 : d.dims[k];
         if ((st = edgec_array_create(d.name, d.type, d.rank, dims, &ins[i])))
             goto cleanup;
-        record(out, d.name, d.rank, dims);
+        if (out->n < cap)
+            record(out, d.name, d.rank, dims);
     }
     if ((st = edgec_session_run(s, (const edgec_array *const *)ins, n_in, outs, n_out)))
         goto cleanup;
-    for (size_t i = 0; i < n_out; i++)
+    /* Graph outputs that no node produces (an initializer, a graph input) too. */
+    for (size_t i = 0; i < n_out && out->n < cap; i++)
         record(out, g->outputs[i].name, outs[i]->rank, outs[i]->dims);
-    /* Sorted for lookups; a graph input that is also an output is listed once. */
+    /* Sorted for lookups; a value seen twice (a graph output that a node produces, an
+     * input that is also an output) is listed once. */
     qsort(out->v, out->n, sizeof *out->v, cmp_shape);
     size_t k = 0;
     for (size_t i = 0; i < out->n; i++)
@@ -113,15 +113,12 @@ edgec_status edgec__shapes_run(const edgec_model *cm, edgec_shapes *out)
             out->v[k++] = out->v[i];
     out->n = k;
 cleanup:
-    g->outputs = saved;
-    g->n_outputs = n_saved;
     for (size_t i = 0; ins && i < n_in; i++)
         edgec_array_free(ins[i]);
     for (size_t i = 0; outs && i < n_out; i++)
         edgec_array_free(outs[i]);
     free(ins);
     free(outs);
-    free(vi);
     edgec_session_free(s);
     if (st)
         edgec__shapes_free(out);

@@ -269,32 +269,6 @@ edgec_status edgec_report_print(const edgec_report *r, FILE *out, edgec_report_f
     return EDGEC_STATUS_OK;
 }
 
-/* Renders with `fn` into memory, then writes the file whole through an outfile. */
-static edgec_status write_whole(const char *path, void (*fn)(const void *, FILE *), const void *arg)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    edgec_outfile *f = NULL;
-    edgec_status st = EDGEC_STATUS_OK;
-    FILE *mem = open_memstream(&buf, &len);
-    if (!mem)
-        return edgec__fail(EDGEC_STATUS_NO_MEMORY, "%s: out of memory", path);
-    fn(arg, mem);
-    if (fclose(mem) != 0 || !buf) {
-        st = edgec__fail(EDGEC_STATUS_NO_MEMORY, "%s: out of memory", path);
-        goto cleanup;
-    }
-    if ((st = edgec__outfile_open(path, NULL, 0, &f)) ||
-        (st = edgec__outfile_write(f, buf, len)))
-        goto cleanup;
-    st = edgec__outfile_commit(f);
-    f = NULL;
-cleanup:
-    edgec__outfile_abort(f);
-    free(buf);
-    return st;
-}
-
 typedef struct report_job {
     const edgec_report *r;
     edgec_report_format fmt;
@@ -310,7 +284,7 @@ edgec_status edgec_report_write(const edgec_report *r, const char *path)
 {
     report_job j = {r, EDGEC_REPORT_TEXT};
     edgec_status st = edgec_report_format_of(path, &j.fmt);
-    return st ? st : write_whole(path, render_report, &j);
+    return st ? st : edgec__outfile_render(path, render_report, &j);
 }
 
 void edgec_report_free(edgec_report *r)
@@ -432,7 +406,7 @@ edgec_status edgec_depfile_write(const char *path, const char *target, const edg
                                  const char *const *data_paths, size_t n_data)
 {
     depfile_job j = {target, model, data_paths, n_data};
-    return write_whole(path, render_depfile, &j);
+    return edgec__outfile_render(path, render_depfile, &j);
 }
 
 /* ---- progress ------------------------------------------------------------------------ */

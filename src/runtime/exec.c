@@ -88,6 +88,8 @@ struct edgec_session {
     edgec_value_desc *outputs;
     int64_t **output_dims;
     size_t n_outputs;
+    edgec__rt_observer observe; /* see edgec__session_observe; NULL when none */
+    void *observe_ctx;
 };
 
 #define NOMEM() edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory while preparing the model")
@@ -810,6 +812,15 @@ static edgec_status run_plan(edgec_session *s, const plan *p, frame *parent,
     for (size_t i = 0; i < g->n_inputs; i++)
         if (ins && ins[i])
             f.vals[p->in_slots[i]] = (edgec_rt_tensor *)ins[i];
+    /* Constant nodes ran when the plan was made: the observer sees their values first. */
+    for (size_t i = 0; s->observe && p == s->main && i < g->n_nodes; i++) {
+        const edgec_node *n = g->nodes[i];
+        if (is_constant_node(n) && n->n_outputs == 1 && *n->outputs[0]) {
+            int32_t sl = map_get(p, n->outputs[0]);
+            if (sl >= 0 && p->slots[sl].konst)
+                s->observe(s->observe_ctx, n->outputs[0], p->slots[sl].konst);
+        }
+    }
 
     for (size_t i = 0; i < p->n_steps; i++) {
         const step *sp = &p->steps[i];
@@ -867,6 +878,8 @@ static edgec_status run_plan(edgec_session *s, const plan *p, frame *parent,
             f.vals[sp->out[k]] = out_ptrs[k];
             f.mine[sp->out[k]] = 1;
             track_alloc(s, out_ptrs[k]);
+            if (s->observe && p == s->main)
+                s->observe(s->observe_ctx, n->outputs[k], out_ptrs[k]);
         }
         for (size_t k = 0; k < sp->n_release; k++) {
             int32_t sl = sp->release[k];
@@ -1124,6 +1137,12 @@ edgec_status edgec_session_output(const edgec_session *s, size_t i, edgec_value_
 uint64_t edgec_session_peak_bytes(const edgec_session *s)
 {
     return s->peak;
+}
+
+void edgec__session_observe(edgec_session *s, edgec__rt_observer fn, void *ctx)
+{
+    s->observe = fn;
+    s->observe_ctx = ctx;
 }
 
 void edgec_session_free(edgec_session *s)

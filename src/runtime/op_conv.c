@@ -759,6 +759,12 @@ static edgec_status run_qlinear_conv(edgec_op_ctx *ctx)
     st = int_conv(ctx, &cs, x, xz ? (int32_t)edgec__rt_get_i64(xz, 0) : 0, w, wz, acc);
     if (!st) {
         float xsv = (float)edgec__rt_get_f64(xs, 0), ysv = (float)edgec__rt_get_f64(ys, 0);
+        /* Every output is divided by y_scale: a zero or non-finite one has no result. */
+        if (!(ysv != 0.0f) || !isfinite(ysv)) {
+            free(acc);
+            return edgec__op_fail(ctx, EDGEC_STATUS_INVALID_MODEL,
+                                  "y_scale is %g; it must be a non-zero finite number", (double)ysv);
+        }
         int64_t yzv = yz ? edgec__rt_get_i64(yz, 0) : 0, OS = cs.g.out_size;
         for (int64_t nn = 0; nn < cs.N; nn++)
             for (int64_t m = 0; m < cs.M; m++) {

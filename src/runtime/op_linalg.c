@@ -490,6 +490,12 @@ static edgec_status run_qlinear_matmul(edgec_op_ctx *ctx)
         return edgec__op_fail(ctx, EDGEC_STATUS_NO_MEMORY, "out of memory");
     float ys = (float)edgec__rt_get_f64(sy, 0);
     int64_t yz = zy ? edgec__rt_get_i64(zy, 0) : 0;
+    /* Every output is divided by y_scale: a zero or non-finite one has no result. */
+    if (!(ys != 0.0f) || !isfinite(ys)) {
+        free(acc);
+        return edgec__op_fail(ctx, EDGEC_STATUS_INVALID_MODEL,
+                              "y_scale is %g; it must be a non-zero finite number", (double)ys);
+    }
     for (int64_t bi = 0; bi < p.batches; bi++) {
         int64_t oa, ob;
         mm_offsets(&p, bi, &oa, &ob);

@@ -878,6 +878,12 @@ static bool rs_axis_build(rs_axis *ax, const rs_par *p, int64_t in, int64_t out,
     ax->out = out;
     double sc = p->antialias && scale < 1 && p->mode != RS_NEAREST ? scale : 1.0;
     int start, ntap;
+    /* A zero (or NaN) scale gives an empty axis, where the filter width does not matter;
+     * a tiny one would need more taps than allowed below, and -1 / sc would overflow. */
+    if (!(sc > 0))
+        sc = 1.0;
+    if (sc < 1.0 / 4096)
+        return false;
     if (p->mode == RS_NEAREST) {
         start = 0, ntap = 1;
     } else if (p->mode == RS_LINEAR) {

@@ -116,6 +116,13 @@ bool edgec__broadcast_shape(int32_t ra, const int64_t *da, int32_t rb, const int
 edgec_status edgec__rt_run_subgraph(edgec_op_ctx *ctx, const edgec_graph *g, size_t n_in,
                                     const edgec_rt_tensor *const *ins, edgec_rt_tensor **outs);
 
+/* Calls `fn` with every named value a node of the main graph produces, right after the
+ * node ran; the value belongs to the session and may be freed once `fn` returns. A caller
+ * learns the intermediate values this way without making them graph outputs, which
+ * would keep every one of them alive until the run ends. */
+typedef void (*edgec__rt_observer)(void *ctx, const char *name, const edgec_rt_tensor *value);
+void edgec__session_observe(struct edgec_session *s, edgec__rt_observer fn, void *ctx);
+
 /* The family tables. */
 extern const edgec_op edgec__ops_elementwise[];
 extern const edgec_op edgec__ops_activation[];

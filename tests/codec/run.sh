@@ -4,6 +4,8 @@
 #      `edgec help compress` lists, `unpack(compress --huffman)` is byte-identical to
 #      `compress` without --huffman (and both fail alike when a combination is refused);
 #      container sizes against `xz -9` of the same ONNX file go to SCRATCH/sizes.txt;
+#      the same round trip on the interop suite's generated models (subgraphs, Constants,
+#      functions, unknown fields, torchvision nets) under three pipelines;
 #   2. determinism: the same command writes the same container twice;
 #   3. digits MLP --prune 0.8 --calib --cluster 16 --huffman: at least MLP_MIN_RATIO (20)
 #      times smaller than the float model, top-1 drop at most MLP_MAX_DROP (1.5) points,
@@ -43,7 +45,8 @@ todo() { echo "ok - $1 # TODO not met: $2"; }
 
 # Passes, from the help text (lines "  --NAME ..." under "Passes and their options").
 mapfile -t PASSES < <("$EDGEC" help compress |
-    awk '/^Passes and their options:/ {on = 1; next} /^$/ {on = 0} on && /^  --/ {print substr($1, 3)}' |
+    awk '/^Passes and their options:/ {on = 1; next} /^$/ {on = 0}
+         on && /^  --/ {p = substr($1, 3); sub(/\[.*/, "", p); print p}' |
     grep -v '^cleanup$')
 echo "# passes: ${PASSES[*]}"
 
@@ -114,6 +117,35 @@ for model in digits_mlp digits_cnn; do
     done
 done
 cat sizes.txt
+
+# 1b. Round trip on the interop suite's generated models (tests/interop/make_test_models.py:
+# Constants in If/Loop/Scan bodies, sparse initializers, functions, float_data, unknown
+# fields, torchvision nets), when they can be generated; models over 20 MB are left out.
+if "$PY" "$ROOT/tests/interop/make_test_models.py" "$SCRATCH/interop-models" >interop-models.log 2>&1; then
+    for f in "$SCRATCH"/interop-models/*.onnx; do
+        [ "$(stat -c %s "$f")" -le 20000000 ] || continue
+        for c in "" "--int8" "--prune 0.5 --int4"; do
+            name="$(basename "$f" .onnx) [${c:-none}]"
+            # shellcheck disable=SC2086
+            "$EDGEC" compress "$f" $c -q -o im.onnx 2>im.err
+            rc1=$?
+            # shellcheck disable=SC2086
+            "$EDGEC" compress "$f" $c -q --huffman -o im.edgec 2>>im.err
+            rc2=$?
+            if [ $rc1 -ne 0 ] || [ $rc2 -ne 0 ]; then
+                [ $rc1 -eq $rc2 ] && ok "$name: refused alike (exit $rc1)" ||
+                    nok "$name: exit $rc1 without --huffman, $rc2 with: $(head -c 300 im.err)"
+            elif "$EDGEC" unpack im.edgec -o im.unpacked.onnx 2>>im.err && cmp -s im.onnx im.unpacked.onnx; then
+                ok "$name: unpack(--huffman) == plain, byte for byte ($(stat -c %s im.onnx) -> $(stat -c %s im.edgec) bytes)"
+            else
+                nok "$name: unpacked file differs from the plain output, or unpack failed"
+            fi
+            rm -f im.onnx im.edgec im.unpacked.onnx
+        done
+    done
+else
+    echo "# skip: tests/interop/make_test_models.py failed (see $SCRATCH/interop-models.log)"
+fi
 
 # 2. Determinism.
 "$EDGEC" compress digits_cnn.onnx --cluster 16 --huffman -q -o det1.edgec &&

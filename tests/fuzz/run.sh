@@ -51,6 +51,19 @@ rm -rf "$WORK/seeds"
 mv "$WORK/seeds.all/fuzz_$H" "$WORK/seeds" 2>/dev/null || mkdir -p "$WORK/seeds"
 rm -rf "$WORK/seeds.all"
 mkdir -p "$SAVED"
+# The container harnesses start from containers of the current format, written by the
+# edgec of this build from the sample models with a few pipelines.
+if [[ $H == codec || $H == decoder ]] && [[ -x $BUILD/edgec ]]; then
+    i=0
+    for m in digits_mlp digits_cnn; do
+        for p in "" "--int8" "--int4" "--cluster 16" "--prune 0.8 --cluster 16" "--prune 0.5 --int8"; do
+            # shellcheck disable=SC2086  # the pipeline is a list of words
+            "$BUILD/edgec" compress "$ROOT/models/$m.onnx" $p --huffman -q -o "$WORK/seeds/container-$i.edgec" ||
+                echo "run.sh: could not write a seed container ($m $p)" >&2
+            i=$((i + 1))
+        done
+    done
+fi
 
 case $H in
 onnx) LEN=16384 ;;

@@ -1,4 +1,5 @@
-/* The firmware decoder (decoder/edgec_decode.c) on the host: it decodes a real clustered
+/* The decoder (decoder/edgec_decode.c, in the host build libedgec uses; test_decoder_small.c
+ * holds the firmware build to the same results) on the host: it decodes a real clustered
  * model's container to the exact tensor bytes of the ONNX file; and on damaged input it
  * returns an error code and never touches memory outside its buffers (run this under
  * ASan: tensors are decoded into heap buffers of exactly their size). Damage covered:
@@ -30,27 +31,13 @@ static uint32_t next_rand(void)
     return (uint32_t)(rng >> 32);
 }
 
-/* A small container with one tensor of each kind: sparse cluster indices, dense int8,
+/* A small container with one tensor of each kind: masked cluster indices, dense int8,
  * int4, pruned float, stored random bytes. */
+/* The fixture's small model (a tensor of each form) and its container. */
 static uint8_t *small_container(size_t *len, uint8_t **onnx, size_t *onnx_len)
 {
-    static uint8_t idx[300], q[200], nib[41], fl[4 * 64], rnd[24];
-    for (size_t i = 0; i < sizeof idx; i++)
-        idx[i] = next_rand() % 4 ? 0 : (uint8_t)(1 + next_rand() % 15);
-    for (size_t i = 0; i < sizeof q; i++)
-        q[i] = (uint8_t)(int8_t)((int)(next_rand() % 7) - 3);
-    for (size_t i = 0; i < sizeof nib; i++)
-        nib[i] = (uint8_t)(next_rand() % 3 | (next_rand() % 3) << 4);
-    float *f = (float *)fl;
-    for (size_t i = 0; i < 64; i++)
-        f[i] = next_rand() % 3 ? 0.0f : (float)(next_rand() % 100) / 64.0f;
-    for (size_t i = 0; i < sizeof rnd; i++)
-        rnd[i] = (uint8_t)next_rand();
-    codec_fixture_tensor t[] = {{"w_indices", 2, idx, sizeof idx}, {"q", 3, q, sizeof q},
-                                {"n4", 22, nib, sizeof nib},       {"f", 1, fl, sizeof fl},
-                                {"r", 2, rnd, sizeof rnd}};
-    *onnx = codec_fixture_model(t, 5, onnx_len);
     void *blob;
+    *onnx = codec_fixture_small_model(&rng, onnx_len);
     assert_int_equal(edgec_container_encode(*onnx, *onnx_len, &blob, len), 0);
     return blob;
 }
@@ -88,18 +75,10 @@ static void test_crc32(void **state)
 static void test_real_model(void **state)
 {
     (void)state;
-    char path[1024];
-    const char *f = __FILE__, *cut = strstr(f, "tests/unit/");
-    snprintf(path, sizeof path, "%.*smodels/digits_mlp.onnx", cut ? (int)(cut - f) : 0, f);
-    edgec_model *m = NULL;
-    edgec_pipeline *p = NULL;
+    static const char *const c16[] = {"cluster", "16", NULL};
     void *onnx, *blob;
     size_t onnx_len, blob_len, n_wt;
-    assert_int_equal(edgec_model_load(path, &m), 0);
-    assert_int_equal(edgec_pipeline_create(&p), 0);
-    assert_int_equal(edgec_pipeline_set(p, "cluster", "16"), 0);
-    assert_int_equal(edgec_pipeline_run(p, m, NULL), 0);
-    assert_int_equal(edgec_model_save_buffer(m, &onnx, &onnx_len), 0);
+    assert_non_null(onnx = codec_fixture_pipeline("digits_mlp.onnx", c16, &onnx_len));
     assert_int_equal(edgec_container_encode(onnx, onnx_len, &blob, &blob_len), 0);
     edgec_wire_tensor *wt;
     assert_int_equal(edgec__wire_tensors(onnx, onnx_len, &wt, &n_wt), 0);
@@ -108,7 +87,7 @@ static void test_real_model(void **state)
     edgec_dec_mem mem = {blob, (uint32_t)blob_len};
     assert_int_equal(edgec_dec_open(&d, edgec_dec_mem_read, &mem, mem.size), 0);
     assert_int_equal(edgec_dec_count(&d), n_wt);
-    int sparse = 0;
+    int coded = 0;
     for (uint32_t i = 0; i < n_wt; i++) {
         edgec_dec_tensor t;
         assert_int_equal(edgec_dec_info(&d, i, &t), 0);
@@ -123,16 +102,14 @@ static void test_real_model(void **state)
         assert_non_null(out);
         assert_int_equal(edgec_dec_tensor_read(&d, i, out, t.raw_size), 0);
         assert_memory_equal(out, (const uint8_t *)onnx + wt[i].off, t.raw_size);
-        sparse += t.encoding == 2 || t.encoding == 1;
+        coded += t.encoding == 2 || t.encoding == 1;
         free(out);
     }
-    assert_true(sparse >= 5); /* the five index tensors are Huffman-coded */
+    assert_true(coded >= 5); /* the five index tensors are Huffman-coded */
     assert_int_equal(edgec_dec_tensor_read(&d, (uint32_t)n_wt, NULL, 0), EDGEC_DEC_ERANGE);
     free(wt);
     free(onnx);
     free(blob);
-    edgec_pipeline_free(p);
-    edgec_model_free(m);
 }
 
 static void test_truncation(void **state)
@@ -164,8 +141,10 @@ static void test_bit_flips(void **state)
     uint8_t *onnx;
     size_t len, onnx_len;
     uint8_t *blob = small_container(&len, &onnx, &onnx_len);
-    uint32_t model_offset = (uint32_t)blob[16] | (uint32_t)blob[17] << 8 |
-                            (uint32_t)blob[18] << 16 | (uint32_t)blob[19] << 24;
+    /* The model section is the last model_size + 4 bytes (format 2, 4). */
+    uint32_t model_offset = (uint32_t)len - 4 -
+                            ((uint32_t)blob[16] | (uint32_t)blob[17] << 8 |
+                             (uint32_t)blob[18] << 16 | (uint32_t)blob[19] << 24);
     uint8_t *b = malloc(len);
     assert_non_null(b);
     size_t decoder_errors = 0;
@@ -191,32 +170,6 @@ static void test_bit_flips(void **state)
     free(onnx);
 }
 
-/* Recomputes the directory's and every payload's CRC after an edit. */
-static void fix_crcs(uint8_t *b, size_t len)
-{
-    uint32_t dir_size = (uint32_t)b[12] | (uint32_t)b[13] << 8 | (uint32_t)b[14] << 16 |
-                        (uint32_t)b[15] << 24;
-    if (32 + (size_t)dir_size + 4 > len)
-        return;
-    size_t pos = 32, end = 32 + dir_size;
-    while (pos <= end && end - pos >= 28) {
-        size_t rank = b[pos + 3], name_len = b[pos] | (size_t)b[pos + 1] << 8;
-        uint32_t off = (uint32_t)b[pos + 16] | (uint32_t)b[pos + 17] << 8 |
-                       (uint32_t)b[pos + 18] << 16 | (uint32_t)b[pos + 19] << 24;
-        uint32_t sz = (uint32_t)b[pos + 20] | (uint32_t)b[pos + 21] << 8 |
-                      (uint32_t)b[pos + 22] << 16 | (uint32_t)b[pos + 23] << 24;
-        if (off <= len && sz <= len - off) {
-            uint32_t c = edgec_dec_crc32(0, b + off, sz);
-            for (int k = 0; k < 4; k++)
-                b[pos + 24 + k] = (uint8_t)(c >> (8 * k));
-        }
-        pos += 28 + 4 * rank + name_len;
-    }
-    uint32_t c = edgec_dec_crc32(0, b + 32, dir_size);
-    for (int k = 0; k < 4; k++)
-        b[32 + dir_size + k] = (uint8_t)(c >> (8 * k));
-}
-
 static void test_garbage_with_valid_crcs(void **state)
 {
     (void)state;
@@ -230,10 +183,10 @@ static void test_garbage_with_valid_crcs(void **state)
         memcpy(b, blob, len);
         int edits = 1 + (int)(next_rand() % 4);
         for (int e = 0; e < edits; e++) {
-            size_t at = 32 + next_rand() % (len - 32);
+            size_t at = 24 + next_rand() % (len - 24);
             b[at] = (uint8_t)(next_rand() % 3 ? next_rand() : b[at] ^ (1u << (next_rand() % 8)));
         }
-        fix_crcs(b, len);
+        codec_fixture_fix_crcs(b, len);
         int rc = decode_all(b, len);
         assert_true(rc <= 0 && rc >= EDGEC_DEC_ERANGE);
         ok += rc == 0;

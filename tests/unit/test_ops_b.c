@@ -949,6 +949,25 @@ static void test_resize(void **state)
     assert_int_equal(run(&t, 18, in3, out), EDGEC_STATUS_OK);
     check_f32(out[0], (float[]){2.5f}, 1, 1e-6f);
     free_all(out, 1);
+    /* antialias with a zero scale: refused (scales must be positive), never a filter of
+     * infinite width; a tiny one gives an empty axis */
+    static const float zero_tiny[2][4] = {{1, 1, 0, 1}, {1, 1, 1e-30f, 1}};
+    for (int k = 0; k < 2; k++) {
+        node_init(&t, "Resize", 3, 1);
+        attr_str(&t, "mode", "linear");
+        attr_int(&t, "antialias", 1);
+        edgec_rt_tensor *s0 = mkf(1, (int64_t[]){4}, (float *)zero_tiny[k]);
+        edgec_rt_tensor *in4[4] = {x, NULL, s0, NULL};
+        edgec_status st = run(&t, 18, in4, out);
+        if (k == 0) {
+            assert_int_equal(st, EDGEC_STATUS_INVALID_MODEL);
+        } else {
+            assert_int_equal(st, EDGEC_STATUS_OK);
+            check_dims(out[0], 4, (int64_t[]){1, 1, 0, 2});
+            free_all(out, 1);
+        }
+        edgec__rt_tensor_free(s0);
+    }
     edgec__rt_tensor_free(sz1);
     edgec__rt_tensor_free(sz);
     edgec__rt_tensor_free(sc);

@@ -526,6 +526,20 @@ static void test_qlinear_matmul(void **state)
     static const uint8_t want[6] = {168, 115, 255, 1, 66, 151};
     assert_memory_equal(r.out[0]->data, want, 6);
     free_all(&r, 8, ins);
+
+    /* Outputs are divided by y_scale: zero and NaN are refused, not divided by. */
+    static const float bad_scales[2] = {0.0f, NAN};
+    for (int k = 0; k < 2; k++) {
+        edgec_rt_tensor *in2[8] = {
+            mk(EDGEC_DTYPE_UINT8, 2, ad, a),  mk(EDGEC_DTYPE_FLOAT, 0, sd, &as),
+            mk(EDGEC_DTYPE_UINT8, 0, sd, &az), mk(EDGEC_DTYPE_UINT8, 2, bd, b),
+            mk(EDGEC_DTYPE_FLOAT, 0, sd, &bs), mk(EDGEC_DTYPE_UINT8, 0, sd, &bz),
+            mk(EDGEC_DTYPE_FLOAT, 0, sd, &bad_scales[k]), mk(EDGEC_DTYPE_UINT8, 0, sd, &yz)};
+        r = run_op(&t, 10, 8, in2);
+        assert_int_equal(r.st, EDGEC_STATUS_INVALID_MODEL);
+        assert_non_null(strstr(edgec_error_message(), "y_scale"));
+        free_all(&r, 8, in2);
+    }
 }
 
 /* ---- pools -------------------------------------------------------------------------------- */
@@ -879,6 +893,17 @@ static void test_conv_integer_and_qlinear(void **state)
             assert_int_equal(y[m * 4 + i], q);
         }
     free_all(&r, 9, in2);
+    float zero = 0.0f;
+    edgec_rt_tensor *in3[9] = {
+        mk(EDGEC_DTYPE_UINT8, 4, xqd, xq), mk(EDGEC_DTYPE_FLOAT, 0, sd, &xs),
+        mk(EDGEC_DTYPE_UINT8, 0, sd, &xzq), mk(EDGEC_DTYPE_INT8, 4, wqd, wq),
+        mk(EDGEC_DTYPE_FLOAT, 1, cd, ws), mk(EDGEC_DTYPE_INT8, 1, cd, wz),
+        mk(EDGEC_DTYPE_FLOAT, 0, sd, &zero), mk(EDGEC_DTYPE_INT8, 0, sd, &yz),
+        mk(EDGEC_DTYPE_INT32, 1, cd, bias)};
+    r = run_op(&t, 10, 9, in3);
+    assert_int_equal(r.st, EDGEC_STATUS_INVALID_MODEL);
+    assert_non_null(strstr(edgec_error_message(), "y_scale"));
+    free_all(&r, 9, in3);
 }
 
 /* ---- rnn ---------------------------------------------------------------------------------- */
