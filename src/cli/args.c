@@ -88,3 +88,21 @@ int cli_shapes_add(cli_shapes *s, const cli_command *cmd, const char *value)
     s->n++;
     return 0;
 }
+
+bool cli_is_container(const char *path)
+{
+    unsigned char head[8];
+    if (!strcmp(path, "-"))
+        return false;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return false;
+    size_t n = fread(head, 1, sizeof head, f);
+    fclose(f);
+    return edgec_container_detect(head, n);
+}
+
+edgec_status cli_load_model(const char *path, edgec_model **out)
+{
+    return cli_is_container(path) ? edgec_container_load(path, out) : edgec_model_load(path, out);
+}

@@ -27,6 +27,13 @@ extern const cli_command cli_eval;
 extern const cli_command cli_unpack;
 extern const cli_command cli_emit_c;
 
+/* Whether the file at `path` starts like an .edgec container (never for "-"). */
+bool cli_is_container(const char *path);
+
+/* Loads an ONNX model, or the model an .edgec container holds (read-only commands: info,
+ * run, eval). */
+edgec_status cli_load_model(const char *path, edgec_model **out);
+
 /* Prints "edgec: <message>" for a usage error and returns exit code 1. */
 int cli_usage_error(const cli_command *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -348,6 +348,11 @@ static int parse(job *j, int argc, char **argv)
     }
     if (!j->in)
         return cli_usage_error(&cli_compress, "missing MODEL");
+    if (cli_is_container(j->in))
+        return cli_usage_error(&cli_compress,
+                               "%s is an .edgec container: 'edgec unpack %s -o MODEL.onnx' gives "
+                               "the ONNX file to compress",
+                               j->in, j->in);
     if ((rc = check_auto(j)))
         return rc;
     if (!j->out) {

@@ -164,8 +164,8 @@ static int run(int argc, char **argv)
     edgec_eval_result res;
     edgec_eval_options opt = {(int64_t)samples, seed, (int)threads, shapes.shapes, shapes.n};
     edgec_status st;
-    if ((st = edgec_model_load(ref_path, &ref)) ||
-        (cand_path && (st = edgec_model_load(cand_path, &cand))) ||
+    if ((st = cli_load_model(ref_path, &ref)) ||
+        (cand_path && (st = cli_load_model(cand_path, &cand))) ||
         (data_path && (st = edgec_dataset_load(data_path, &data))) ||
         (st = edgec_evaluate(ref, cand, data, &opt, &res)))
         goto cleanup;

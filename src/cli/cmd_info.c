@@ -39,7 +39,7 @@ static int run(int argc, char **argv)
     if (!path)
         return cli_usage_error(&cli_info, "missing MODEL");
     edgec_model *m = NULL;
-    edgec_status st = edgec_model_load(path, &m);
+    edgec_status st = cli_load_model(path, &m);
     if (!st)
         st = edgec_model_print_info(m, stdout, fmt);
     edgec_model_free(m);

@@ -139,7 +139,7 @@ static int run(int argc, char **argv)
     int rc = 0;
     edgec_status st;
     edgec_session_options so = {(int)threads, shapes.shapes, shapes.n};
-    if ((st = edgec_model_load(model_path, &m)) || (st = edgec_session_create(m, &so, &s)) ||
+    if ((st = cli_load_model(model_path, &m)) || (st = edgec_session_create(m, &so, &s)) ||
         (st = edgec_dataset_load(data_path, &data)))
         goto fail;
     n_in = edgec_session_input_count(s);

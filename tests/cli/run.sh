@@ -644,4 +644,24 @@ if [[ -d $CORPUS/ok_external ]]; then
     fi
 fi
 
+# ---- .edgec containers as input -------------------------------------------------------------
+# info, eval and run read a container as the model it holds; compress says to unpack first.
+D=$W/container; fresh "$D"
+MODELS=$HERE/../../models
+run_edgec compress "$MODELS/digits_mlp.onnx" --cluster 16 --huffman -q -o "$D/m.edgec"
+chk_sane; chk_rc 0
+finish "a container to read back"
+run_edgec info "$D/m.edgec"
+chk_sane; chk_rc 0
+grep -q "Gather" "$OUT_F" || WHY+=("info does not list the Gather of the clustered model")
+finish "info MODEL.edgec describes the model it holds"
+run_edgec eval "$MODELS/digits_mlp.onnx" "$D/m.edgec" --data "$MODELS/digits-test.npz" --json
+chk_sane; chk_rc 0
+grep -q '"top1_agreement"' "$OUT_F" || WHY+=("no evaluation in the output")
+finish "eval REF CAND.edgec runs the container's model"
+run_edgec compress "$D/m.edgec" -o "$D/again.onnx"
+chk_sane; chk_rc 1; chk_msg "edgec unpack"
+[[ -e $D/again.onnx ]] && WHY+=("an output was written")
+finish "compress of a container: exit 1, says to unpack it"
+
 summary
