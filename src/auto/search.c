@@ -42,7 +42,7 @@ static const char *const container_values[][2] = {
     {"cluster", "4"},  {"cluster", "3"}};
 static const char *const onnx_values[][2] = {{NULL, NULL}, {"int8", "on"}, {"int4", "on"}};
 /* Low-rank factorization keeping this much of each layer's energy. */
-static const char *const onnx_ranks[] = {NULL, "0.99", "0.97", "0.93"};
+static const char *const onnx_ranks[] = {NULL, "0.99", "0.97", "0.93", "0.9", "0.85", "0.8", "0.7"};
 
 typedef struct cand {
     edgec_plan_setting set[2]; /* borrowed strings */

@@ -106,6 +106,25 @@ acceptance() {
 acceptance mlp "$M/digits_mlp.onnx" "$M/digits-calib.npz" "$M/digits-test.npz" "$MLP_MIN_RATIO"
 acceptance cnn "$M/digits_cnn.onnx" "$M/digits-calib-cnn.npz" "$M/digits-test-cnn.npz" "$CNN_MIN_RATIO"
 
+# Without --huffman the sizes are ONNX bytes (int8, int4, low-rank): the file itself must
+# run in ONNX Runtime within the budget and pass onnx.checker.
+if "$EDGEC" compress mlp.onnx --auto --max-drop 1 --calib "$M/digits-calib.npz" --eval "$M/digits-test.npz" \
+    -q -o onnxmode.onnx; then
+    ref=$(ort_top1 mlp.onnx "$M/digits-test.npz") && cand=$(ort_top1 onnxmode.onnx "$M/digits-test.npz")
+    drop=$(echo "$ref - $cand" | bc -l)
+    line=$(printf 'mlp --auto without --huffman: %d -> %d bytes (%.1fx), ORT top-1 drop %.2f pt' \
+        "$(stat -c %s mlp.onnx)" "$(stat -c %s onnxmode.onnx)" \
+        "$(echo "$(stat -c %s mlp.onnx) / $(stat -c %s onnxmode.onnx)" | bc -l)" "$drop")
+    if [ "$(echo "$drop <= $MAX_DROP" | bc -l)" = 1 ] &&
+        "$PY" "$ROOT/tests/interop/check_onnx.py" onnxmode.onnx >onnxmode.check 2>&1; then
+        ok "$line; onnx.checker: $(tail -1 onnxmode.check)"
+    else
+        nok "$line ($(tail -1 onnxmode.check 2>/dev/null))"
+    fi
+else
+    nok "mlp --auto without --huffman failed"
+fi
+
 # 4. Determinism.
 "$EDGEC" compress mlp.onnx --auto --max-drop 1 --calib "$M/digits-calib.npz" --eval "$M/digits-test.npz" \
     --huffman -q -o again.edgec --plan-out again.plan.json
