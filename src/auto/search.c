@@ -6,12 +6,15 @@
  *    the calibration data.
  * 2. Each tensor's candidates are reduced to their lower convex hull in (bytes saved,
  *    error): only settings that no mix of two others beats.
- * 3. Greedy: the move (one tensor one hull point further) with the most bytes saved per
- *    unit of added error goes first; every move is checked on the real model with all
- *    choices so far, and kept only when the calibration top-1 drop stays in the budget
- *    (else that tensor stays where it is).
- * 4. Verification: with eval data, the result is measured there too, and the last moves
- *    are undone until it fits the budget.
+ * 3. Bisection: all hull steps of all tensors, merged in order of bytes saved per unit of
+ *    error, form one sequence; the longest prefix within the budget is found in a few
+ *    trials.
+ * 4. Steps: from there, every tensor's next hull step is tried on the real model and the
+ *    one saving the most bytes per unit of real added error is kept; a tensor whose step
+ *    fails skips that point, and stops at its third failure.
+ * Every state is checked on the calibration data (top-1 drop against its labels, or the
+ * share of changed top-1) and, when given, on the eval data too: that is the
+ * verification, and the smallest state that passed both is the result.
  * Trials are whole pipeline runs on a fresh copy of the model, so what is measured is
  * exactly what the plan later reproduces. */
 #include <fnmatch.h>
@@ -508,12 +511,6 @@ static edgec_status sensitivity(search *s)
             choice[i] = 0;
             t->c[c].saved = (int64_t)s->bytes_base - (int64_t)bytes;
             t->c[c].err = sc.err;
-            if (getenv("EDGEC_AUTO_DEBUG")) {
-                char what[96];
-                describe(&t->c[c], what, sizeof what);
-                say(s, "  %s %s: saves %lld B, error %.4g, drop %.2f", t->name, what,
-                    (long long)t->c[c].saved, sc.err, sc.drop);
-            }
         }
         make_hull(t);
     }
