@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "auto/auto_int.h"
+#include "data/data_internal.h"
 #include "edgec/container.h"
 #include "edgec/report.h"
 #include "edgec/runtime.h"
@@ -110,22 +111,6 @@ static bool out_of_time(search *s)
 
 /* ---- running models ------------------------------------------------------------------- */
 
-static const edgec_array *find_input(const edgec_dataset *d, const char *name, size_t n_inputs)
-{
-    const edgec_array *a = edgec_dataset_find(d, name), *only = NULL;
-    size_t n = 0;
-    if (a || n_inputs != 1)
-        return a;
-    for (size_t i = 0; i < edgec_dataset_count(d); i++) {
-        const edgec_array *c = edgec_dataset_at(d, i);
-        if (!c->name || strcmp(c->name, "labels")) {
-            only = c;
-            n++;
-        }
-    }
-    return n == 1 ? only : NULL;
-}
-
 /* Runs `m` one sample at a time (as edgec_evaluate does) and keeps the first output. */
 static edgec_status run_outputs(const edgec_model *m, const edgec_dataset *d, outputs *out)
 {
@@ -155,7 +140,7 @@ static edgec_status run_outputs(const edgec_model *m, const edgec_dataset *d, ou
         edgec_value_desc desc;
         if ((st = edgec_session_input(s, i, &desc)))
             goto cleanup;
-        if (!(src[i] = find_input(d, desc.name, n_in))) {
+        if (!(src[i] = edgec__dataset_input(d, desc.name, n_in))) {
             st = edgec__fail(EDGEC_STATUS_INVALID_DATA, "%s: no array named '%s' (a model input)",
                              edgec_dataset_source(d), desc.name);
             goto cleanup;
@@ -755,28 +740,11 @@ static edgec_status make_plan(search *s, edgec_plan **out)
     return st;
 }
 
-static edgec_status labels_of(const edgec_dataset *d, const edgec_array **out)
-{
-    const edgec_array *l = edgec_dataset_find(d, "labels");
-    *out = NULL;
-    if (!l)
-        return EDGEC_STATUS_OK;
-    if (l->rank < 1 || l->numel != l->dims[0] || l->type == EDGEC_ELEM_FLOAT ||
-        l->type == EDGEC_ELEM_DOUBLE || l->type == EDGEC_ELEM_FLOAT16 ||
-        l->type == EDGEC_ELEM_BFLOAT16)
-        return edgec__fail(EDGEC_STATUS_INVALID_DATA,
-                           "%s: array 'labels' must hold one integer class index per sample "
-                           "(int64 [N])",
-                           edgec_dataset_source(d));
-    *out = l;
-    return EDGEC_STATUS_OK;
-}
-
 /* Reference outputs, labels and their accuracy on one data set. */
 static edgec_status reference(const edgec_model *m, const edgec_dataset *d, outputs *o,
                               const edgec_array **labels, double *acc)
 {
-    edgec_status st = labels_of(d, labels);
+    edgec_status st = edgec__dataset_labels(d, labels);
     if (st || (st = run_outputs(m, d, o)))
         return st;
     if (*labels && (*labels)->numel < o->n)

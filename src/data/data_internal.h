@@ -21,4 +21,14 @@ edgec_status edgec__write_file(const char *path, const void *data, size_t len);
 /* Records the file a data set was read from, for messages. */
 edgec_status edgec__dataset_set_source(edgec_dataset *ds, const char *source);
 
+/* The array of `ds` that feeds model input `name` of a model with `n_inputs` inputs: the
+ * array of that name, or for a one-input model the only array that is not `labels`.
+ * NULL when there is none. */
+const edgec_array *edgec__dataset_input(const edgec_dataset *ds, const char *name,
+                                        size_t n_inputs);
+
+/* The `labels` array of `ds` (NULL when it has none); INVALID_DATA, naming the file, when
+ * it is not one integer class index per sample. */
+edgec_status edgec__dataset_labels(const edgec_dataset *ds, const edgec_array **out);
+
 #endif

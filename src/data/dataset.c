@@ -180,3 +180,38 @@ edgec_status edgec_dataset_save(const char *path, const edgec_dataset *ds)
     }
     return edgec_npz_write(path, ds, true);
 }
+
+const edgec_array *edgec__dataset_input(const edgec_dataset *ds, const char *name,
+                                        size_t n_inputs)
+{
+    const edgec_array *a = edgec_dataset_find(ds, name);
+    if (a || n_inputs != 1)
+        return a;
+    const edgec_array *only = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < edgec_dataset_count(ds); i++) {
+        const edgec_array *c = edgec_dataset_at(ds, i);
+        if (c->name && !strcmp(c->name, "labels"))
+            continue;
+        only = c;
+        n++;
+    }
+    return n == 1 ? only : NULL;
+}
+
+edgec_status edgec__dataset_labels(const edgec_dataset *ds, const edgec_array **out)
+{
+    const edgec_array *l = edgec_dataset_find(ds, "labels");
+    *out = NULL;
+    if (!l)
+        return EDGEC_STATUS_OK;
+    if (l->rank < 1 || l->numel != l->dims[0] || l->type == EDGEC_ELEM_FLOAT ||
+        l->type == EDGEC_ELEM_DOUBLE || l->type == EDGEC_ELEM_FLOAT16 ||
+        l->type == EDGEC_ELEM_BFLOAT16)
+        return edgec__fail(EDGEC_STATUS_INVALID_DATA,
+                           "%s: array 'labels' must hold one integer class index per sample "
+                           "(int64 [N])",
+                           edgec_dataset_source(ds));
+    *out = l;
+    return EDGEC_STATUS_OK;
+}

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "data/data_internal.h"
 #include "edgec/runtime.h"
 #include "ir/ir.h"
 #include "report/report.h"
@@ -81,24 +82,6 @@ static void fill_synthetic(edgec_array *a, uint64_t seed)
     }
 }
 
-/* The array in `data` that feeds input `name` of a model with `n_inputs` inputs. */
-static const edgec_array *find_input(const edgec_dataset *data, const char *name, size_t n_inputs)
-{
-    const edgec_array *a = edgec_dataset_find(data, name);
-    if (a || n_inputs != 1)
-        return a;
-    const edgec_array *only = NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < edgec_dataset_count(data); i++) {
-        const edgec_array *c = edgec_dataset_at(data, i);
-        if (c->name && !strcmp(c->name, "labels"))
-            continue;
-        only = c;
-        n++;
-    }
-    return n == 1 ? only : NULL;
-}
-
 typedef struct model_run {
     edgec_session *s;
     size_t n_in, n_out;
@@ -139,7 +122,7 @@ static edgec_status run_prepare(const edgec_model *m, const edgec_eval_options *
     for (size_t i = 0; data && i < r->n_in; i++) {
         edgec_value_desc d;
         edgec_session_input(r->s, i, &d);
-        if (!(r->data_arrays[i] = find_input(data, d.name, r->n_in))) {
+        if (!(r->data_arrays[i] = edgec__dataset_input(data, d.name, r->n_in))) {
             char list[512] = "";
             for (size_t k = 0; k < edgec_dataset_count(data); k++) {
                 const edgec_array *a = edgec_dataset_at(data, k);
@@ -250,19 +233,8 @@ edgec_status edgec_evaluate(const edgec_model *ref, const edgec_model *cand,
     if (data) {
         if ((st = edgec_dataset_samples(data, &n)))
             goto cleanup;
-        labels = edgec_dataset_find(data, "labels");
-        if (labels) {
-            bool ok = labels->rank >= 1 && labels->numel == labels->dims[0];
-            ok = ok && labels->type != EDGEC_ELEM_FLOAT && labels->type != EDGEC_ELEM_DOUBLE &&
-                 labels->type != EDGEC_ELEM_FLOAT16 && labels->type != EDGEC_ELEM_BFLOAT16;
-            if (!ok) {
-                st = edgec__fail(EDGEC_STATUS_INVALID_DATA,
-                                 "%s: array 'labels' must hold one integer class index per "
-                                 "sample (int64 [N])",
-                                 edgec_dataset_source(data));
-                goto cleanup;
-            }
-        }
+        if ((st = edgec__dataset_labels(data, &labels)))
+            goto cleanup;
         if (opt->samples > 0 && opt->samples < n)
             n = opt->samples;
     } else {
