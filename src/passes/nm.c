@@ -104,7 +104,7 @@ static edgec_status run(edgec_pass_ctx *ctx)
                     "weights zero (%.2f%%)",
                     n, m, count, (long long)zeros, (long long)total,
                     100.0 * (double)zeros / (double)total);
-    st = edgec__prune_finish(ctx, layers, count, &macs);
+    st = edgec__prune_finish(ctx, layers, count, &macs, false);
 cleanup:
     edgec__prune_masks_free(keep, count);
     free(layers);

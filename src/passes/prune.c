@@ -315,7 +315,7 @@ static edgec_status run(edgec_pass_ctx *ctx)
     edgec__pass_log(ctx, "%s scope: %lld of %lld weights zero (%.2f%%) in %zu tensors",
                     global ? "global" : "layer", (long long)zeros, (long long)total,
                     100.0 * (double)zeros / (double)total, n);
-    st = edgec__prune_finish(ctx, layers, n, &macs);
+    st = edgec__prune_finish(ctx, layers, n, &macs, true);
 cleanup:
     edgec__prune_masks_free(keep, n);
     free(count);
@@ -330,6 +330,10 @@ static const edgec_pass_option options[] = {
     {"prune-storage", "auto|dense",
      "--prune: store a pruned weight as an ONNX sparse tensor when that is smaller (auto, "
      "default), or always dense (best for --huffman, which codes the zeros itself)"},
+    {"prune-dead", "remove|zero",
+     "--prune: units whose outgoing weights are all pruned are removed from the model, "
+     "shrinking both layers (remove, default; exact), or only have their incoming weights "
+     "and bias zeroed, keeping every shape (zero)"},
     {0},
 };
 

@@ -906,18 +906,136 @@ static edgec_prune_layer *sole_reader(const edgec_graph_index *ix, const edgec_p
     return NULL;
 }
 
-/* Zeroes the weights and bias of every output unit of a layer whose value the next layer
- * multiplies only by zeros: exact (the unit's value never reaches anything), and the
- * zeros cost nothing in a container. Layers are visited last to first, so that a unit
- * freed this way can free units of the layer before it. */
-static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *layers, size_t n)
+/* The weight axis that holds a layer's output units; the other axis of a Gemm / MatMul
+ * weight, and axis 1 of a Conv weight, holds its input features. */
+static int32_t unit_axis(const edgec_prune_layer *L)
+{
+    if (!strcmp(L->node->op_type, "Gemm"))
+        return edgec__attr_int(L->node, "transB", 0) ? 0 : 1;
+    return strcmp(L->node->op_type, "MatMul") ? 0 : 1;
+}
+
+/* Replaces a layer's weight by its slice along `axis` (in place, so the tensor keeps its
+ * name and place, and a later pass or a plan still finds it) and brings the layer's
+ * matrix view up to date. */
+static edgec_status slice_layer(edgec_model *m, edgec_prune_layer *L, int32_t axis,
+                                const int64_t *keep, int64_t n_keep)
+{
+    edgec_tensor *t = L->w.tensor, *s = edgec__tensor_select(m, t, axis, keep, n_keep);
+    if (!s)
+        return NOMEM;
+    void *old = t->data;
+    edgec__tensor_replace(t, t->dtype, t->rank, s->dims, s->data, s->nbytes);
+    edgec__arena_release(m->arena, old);
+    L->data = t->data;
+    L->w.dims = t->dims;
+    L->w.numel = L->numel = (int64_t)(t->nbytes / sizeof(float));
+    if (axis == unit_axis(L))
+        L->rows = n_keep;
+    else
+        L->cols = L->numel / L->rows;
+    bool units_first = unit_axis(L) == 0;
+    L->rs = units_first ? L->cols : 1;
+    L->cs = units_first ? 1 : L->rows;
+    return EDGEC_STATUS_OK;
+}
+
+/* Sets the channel dim of the shape recorded for value `name` (axis 1 of a Conv's NCHW
+ * output, else the last axis) from `from` to `to`; other shapes are left alone. */
+static void shrink_value_info(edgec_model *m, edgec_graph *g, const char *name, bool conv,
+                              int64_t from, int64_t to, bool *failed)
+{
+    edgec_value_info *v = edgec__graph_value_info(g, name);
+    if (!v || v->rank < 1)
+        return;
+    int32_t axis = conv ? 1 : v->rank - 1;
+    if (axis >= v->rank || v->dims[axis] != from)
+        return;
+    int64_t *d = edgec__arena_calloc(m->arena, (size_t)v->rank, sizeof *d);
+    if (!d) {
+        *failed = true;
+        return;
+    }
+    memcpy(d, v->dims, (size_t)v->rank * sizeof *d);
+    d[axis] = to;
+    v->dims = d;
+    v->dirty = true;
+}
+
+/* Whether the units of P that `dead` marks can be cut out of the model rather than
+ * zeroed: P's weight and bias and C's weight are private initializers or Constants whose
+ * shapes nothing declares, and some unit stays. */
+static bool can_remove(edgec_model *m, const edgec_prune_layer *P, const edgec_prune_layer *C,
+                       const edgec_tensor *bias, int64_t n_live)
+{
+    edgec_graph *g = m->graph;
+    const edgec_node *n = P->node;
+    bool has_bias = n->n_inputs >= 3 && *n->inputs[2];
+    if (n_live < 1 || (has_bias && (!bias || edgec__graph_value_info(g, n->inputs[2]))))
+        return false;
+    const edgec_prune_layer *L[2] = {P, C};
+    for (int i = 0; i < 2; i++)
+        if (!L[i]->w.tensor || L[i]->uses != 1 || L[i]->node->graph != g ||
+            (L[i]->w.kind != EDGEC_WEIGHT_INITIALIZER && L[i]->w.kind != EDGEC_WEIGHT_CONSTANT) ||
+            edgec__graph_value_info(g, L[i]->w.name))
+            return false;
+    return true;
+}
+
+/* Cuts the units `live` does not list out of P: its weight rows and bias entries, and the
+ * matching input features of C, its sole reader; the shapes recorded for the values in
+ * between follow. */
+static edgec_status remove_units(edgec_model *m, const edgec_graph_index *ix,
+                                 edgec_prune_layer *P, edgec_prune_layer *C, edgec_tensor *bias,
+                                 const int64_t *live, int64_t n_live)
+{
+    int64_t rows = P->rows;
+    bool failed = false, conv = !strcmp(P->node->op_type, "Conv");
+    const char *v = P->node->outputs[0];
+    for (int hops = 0; hops < 16 && !failed; hops++) {
+        shrink_value_info(m, m->graph, v, conv, rows, n_live, &failed);
+        size_t nc = 0;
+        edgec_node *const *cons = edgec__index_consumers(ix, v, &nc);
+        if (nc != 1 || cons[0] == C->node)
+            break;
+        v = cons[0]->outputs[0];
+    }
+    if (failed)
+        return NOMEM;
+    edgec_status st = slice_layer(m, P, unit_axis(P), live, n_live);
+    if (!st && bias) {
+        edgec_tensor *b = edgec__tensor_select(m, bias, bias->rank - 1, live, n_live);
+        if (!b)
+            return NOMEM;
+        edgec__tensor_replace(bias, bias->dtype, bias->rank, b->dims, b->data, b->nbytes);
+    }
+    /* A Conv reader's axis 1 is the channel axis, its kernel window inside each entry. */
+    return st ? st : slice_layer(m, C, strcmp(C->node->op_type, "Conv") ? 1 - unit_axis(C) : 1,
+                                 live, n_live);
+}
+
+/* Removes every output unit of a layer whose value the next layer multiplies only by
+ * zeros: its weights and bias, and the next layer's zero weights that read it. This is
+ * exact (the unit's value never reaches anything) and makes the model smaller and
+ * cheaper in any format. Where the tensors cannot change shape, or with
+ * --prune-dead zero, or for N:M sparsity (whose pattern the next layer must keep), the
+ * unit's weights and bias are zeroed instead, which costs next to nothing in a
+ * container. Layers are visited last to first, so that a unit removed this way can free
+ * units of the layer before it. */
+static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *layers, size_t n,
+                                    bool allow_remove)
 {
     edgec_model *m = ctx->model;
     edgec_graph_index *ix = NULL;
-    int64_t units = 0, weights = 0;
+    int64_t units = 0, weights = 0, removed = 0, removed_weights = 0;
+    int64_t *live = NULL;
+    bool *dead = NULL;
     edgec_status st = edgec__graph_index(m->arena, m->graph, &ix);
     if (st)
         return st;
+    const char *mode = edgec__pass_option(ctx, "prune-dead");
+    if (mode && !strcmp(mode, "zero"))
+        allow_remove = false;
     for (size_t i = n; i-- > 0;) {
         edgec_prune_layer *P = &layers[i];
         if (!P->rows || P->uses != 1 || !P->data || P->node->graph != m->graph ||
@@ -930,14 +1048,40 @@ static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *laye
         int64_t per = C->cols / P->rows;
         if (per != 1 && strcmp(C->node->op_type, "Conv"))
             continue;
+        free(live);
+        free(dead);
+        live = malloc((size_t)P->rows * sizeof *live);
+        dead = calloc((size_t)P->rows, sizeof *dead);
+        if (!live || !dead) {
+            st = NOMEM;
+            goto cleanup;
+        }
+        int64_t n_live = 0, n_dead = 0;
+        for (int64_t u = 0; u < P->rows; u++) {
+            bool d = true;
+            for (int64_t r = 0; r < C->rows && d; r++)
+                for (int64_t k = u * per; k < (u + 1) * per && d; k++)
+                    d = C->data[r * C->rs + k * C->cs] == 0.0f;
+            dead[u] = d;
+            n_dead += d;
+            if (!d)
+                live[n_live++] = u;
+        }
+        if (!n_dead)
+            continue;
         edgec_tensor *bias = layer_bias(m, P);
+        if (allow_remove && can_remove(m, P, C, bias, n_live)) {
+            for (int64_t u = 0; u < P->rows; u++)
+                for (int64_t c = 0; c < P->cols && dead[u]; c++)
+                    removed_weights += P->data[u * P->rs + c * P->cs] != 0.0f;
+            if ((st = remove_units(m, ix, P, C, bias, live, n_live)))
+                goto cleanup;
+            removed += n_dead;
+            continue;
+        }
         float *nb = NULL;
         for (int64_t u = 0; u < P->rows; u++) {
-            bool dead = true;
-            for (int64_t r = 0; r < C->rows && dead; r++)
-                for (int64_t k = u * per; k < (u + 1) * per && dead; k++)
-                    dead = C->data[r * C->rs + k * C->cs] == 0.0f;
-            if (!dead)
+            if (!dead[u])
                 continue;
             int64_t zeroed = 0;
             for (int64_t c = 0; c < P->cols; c++) {
@@ -947,8 +1091,10 @@ static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *laye
             }
             if (bias && ((const float *)bias->data)[u] != 0.0f) {
                 if (!nb) {
-                    if (!(nb = edgec__arena_alloc(m->arena, bias->nbytes)))
-                        return NOMEM;
+                    if (!(nb = edgec__arena_alloc(m->arena, bias->nbytes))) {
+                        st = NOMEM;
+                        goto cleanup;
+                    }
                     memcpy(nb, bias->data, bias->nbytes);
                     edgec__tensor_replace(bias, bias->dtype, bias->rank, bias->dims, nb,
                                           bias->nbytes);
@@ -959,17 +1105,24 @@ static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *laye
             weights += zeroed;
         }
     }
+    if (removed)
+        edgec__pass_log(ctx, "%lld output units are read only through zero weights: removed "
+                             "with their %lld remaining weights (exact)",
+                        (long long)removed, (long long)removed_weights);
     if (units)
         edgec__pass_log(ctx, "%lld output units are read only through zero weights: their %lld "
                              "remaining weights zeroed too (exact)",
                         (long long)units, (long long)weights);
-    return EDGEC_STATUS_OK;
+cleanup:
+    free(live);
+    free(dead);
+    return st;
 }
 
 edgec_status edgec__prune_finish(edgec_pass_ctx *ctx, edgec_prune_layer *layers, size_t n,
-                                 edgec_prune_macs *before)
+                                 edgec_prune_macs *before, bool remove_dead)
 {
-    edgec_status st = drop_dead_units(ctx, layers, n);
+    edgec_status st = drop_dead_units(ctx, layers, n, remove_dead);
     if (st)
         return st;
     edgec__prune_log_macs(ctx, before, true);

@@ -46,11 +46,12 @@ edgec_status edgec__prune_store_sparse(edgec_pass_ctx *ctx, edgec_prune_layer *l
 edgec_tensor *edgec__tensor_select(edgec_model *m, const edgec_tensor *t, int32_t axis,
                                    const int64_t *keep, int64_t n_keep);
 
-/* The end of an unstructured pruning pass: logs the MACs against `before` and stores the
- * weights sparse where that is smaller (see above). */
+/* The end of an unstructured pruning pass: removes (`remove_dead`) or zeroes the units
+ * that only zero weights read, logs the MACs against `before` and stores the weights
+ * sparse where that is smaller (see above). */
 typedef struct edgec_prune_macs edgec_prune_macs;
 edgec_status edgec__prune_finish(edgec_pass_ctx *ctx, edgec_prune_layer *layers, size_t n,
-                                 edgec_prune_macs *before);
+                                 edgec_prune_macs *before, bool remove_dead);
 
 /* Folds every BatchNormalization of `g` that follows a Conv / ConvTranspose / Gemm into
  * it (what the cleanup pass does; cleanup leaves the main graph's to structured pruning,

@@ -301,7 +301,8 @@ finish "compress with an unknown option: exit 1, nothing written"
 
 # Enumerated pass options are checked before the model is read: a missing model must not
 # be what reports the mistake.
-for bad in "--prune 0.5 --prune-scope=1:7" "--int8=static --int8-format=36" \
+for bad in "--prune 0.5 --prune-scope=1:7" "--prune 0.5 --prune-dead=keep" \
+           "--int8=static --int8-format=36" \
            "--int8=static --calib-method bogus"; do
     D=$W/bad_enum; fresh "$D"
     # shellcheck disable=SC2086 # $bad is a word list

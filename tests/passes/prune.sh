@@ -35,8 +35,11 @@ drop() {
 le() { "$PY" -c "import sys; sys.exit(0 if float('$1') <= float('$2') else 1)"; }
 
 # Fraction of zeros over the weights of the given op types (dense or sparse, any graph).
+# With a third argument, the original model, it is 1 - nonzeros / the original's weights:
+# units whose every outgoing weight was pruned are removed (exact), so their weights count
+# as pruned.
 zeros() {
-    "$PY" - "$1" "$2" <<'PY'
+    "$PY" - "$1" "$2" "${3:-}" <<'PY'
 import sys, onnx, numpy as np
 from onnx import numpy_helper as nh
 m = onnx.load(sys.argv[1]); ops = sys.argv[2].split(",")
@@ -67,6 +70,11 @@ def walk(g, outer):
             if a.type == onnx.AttributeProto.GRAPH:
                 walk(a.g, d)
 walk(m.graph, {})
+if sys.argv[3]:
+    nnz = t - z
+    z = t = 0
+    walk(onnx.load(sys.argv[3]).graph, {})
+    z = t - nnz
 print(z / t if t else 0)
 PY
 }
@@ -79,7 +87,7 @@ le "$d" 0.5 && ok "digits_mlp --prune 0.5: drop $d points" || notok "digits_mlp 
 d0=$(drop "$MODELS/digits_mlp.onnx" "$OUT/mlp80.onnx" "$MODELS/digits-test.npz")
 "$EDGEC" compress "$MODELS/digits_mlp.onnx" -o "$OUT/mlp80c.onnx" --prune 0.8 --calib "$MODELS/digits-calib.npz" -q
 d=$(drop "$MODELS/digits_mlp.onnx" "$OUT/mlp80c.onnx" "$MODELS/digits-test.npz")
-z=$(zeros "$OUT/mlp80c.onnx" Gemm)
+z=$(zeros "$OUT/mlp80c.onnx" Gemm "$MODELS/digits_mlp.onnx")
 if le "$d" 1.0 && le 0.79 "$z"; then
     ok "digits_mlp --prune 0.8 --calib: drop $d points (magnitude only: $d0), zeros $z"
 else
@@ -223,6 +231,55 @@ for m in if_const if_nested lstm_if; do
         ok "$m --prune 0.5 --prune-scope layer: weights in subgraph Constant nodes $z zero, ORT runs it"
     else
         notok "$m --prune 0.5" "zeros $z"
+    fi
+done
+
+# 6. Units that only pruned weights read are removed (exact): the next layer loses the
+#    matching inputs, the recorded shapes of the values in between follow (onnx's strict
+#    shape inference checks them), and ORT gives the outputs of --prune-dead zero, which
+#    keeps every shape. On the MLP (with value_info from onnx's shape inference) and on a
+#    Conv -> Relu -> Conv model whose second Conv never reads two channels.
+"$PY" - "$MODELS/digits_mlp.onnx" "$OUT/mlp_vi.onnx" "$OUT/convs.onnx" <<'PY'
+import sys, onnx, numpy as np
+from onnx import helper as h, numpy_helper as nh, TensorProto as T
+m = onnx.shape_inference.infer_shapes(onnx.load(sys.argv[1]))
+assert len(m.graph.value_info) > 0
+onnx.save(m, sys.argv[2])
+rng = np.random.default_rng(0)
+a = rng.normal(size=(8, 1, 3, 3)).astype(np.float32)
+b = rng.normal(size=(4, 8, 3, 3)).astype(np.float32)
+b[:, [2, 5]] = 0
+g = h.make_graph(
+    [h.make_node("Conv", ["x", "a", "ab"], ["y"], pads=[1, 1, 1, 1]),
+     h.make_node("Relu", ["y"], ["r"]),
+     h.make_node("Conv", ["r", "b"], ["z"])],
+    "convs", [h.make_tensor_value_info("x", T.FLOAT, [1, 1, 8, 8])],
+    [h.make_tensor_value_info("z", T.FLOAT, [1, 4, 6, 6])],
+    [nh.from_array(a, "a"), nh.from_array(rng.normal(size=8).astype(np.float32), "ab"),
+     nh.from_array(b, "b")],
+    value_info=[h.make_tensor_value_info("y", T.FLOAT, [1, 8, 8, 8]),
+                h.make_tensor_value_info("r", T.FLOAT, [1, 8, 8, 8])])
+onnx.save(h.make_model(g, opset_imports=[h.make_opsetid("", 13)]), sys.argv[3])
+PY
+for c in "mlp_vi 0.9 Gemm fc1.weight 0" "convs 0.1 Conv a 0"; do
+    set -- $c
+    "$EDGEC" compress "$OUT/$1.onnx" -o "$OUT/$1.r.onnx" --prune "$2" --prune-storage dense 2>"$OUT/$1.r.log"
+    "$EDGEC" compress "$OUT/$1.onnx" -o "$OUT/$1.z.onnx" --prune "$2" --prune-storage dense --prune-dead zero -q
+    shapes=$("$PY" - "$OUT/$1.r.onnx" "$OUT/$1.z.onnx" "$4" <<'PY'
+import sys, onnx
+def dims(p):
+    m = onnx.load(p)
+    onnx.checker.check_model(m, full_check=True)
+    return [list(t.dims) for t in m.graph.initializer if t.name == sys.argv[3]][0]
+print(dims(sys.argv[1])[0], dims(sys.argv[2])[0])
+PY
+)
+    set -- $1 "$2" "$3" "$4" $shapes
+    if [ -n "${6:-}" ] && [ "$5" -lt "$6" ] && grep -q "removed with their" "$OUT/$1.r.log" &&
+        node "$INTEROP/ort_compare.js" "$OUT/$1.r.onnx" "$OUT/$1.z.onnx" --seed 0,1 --rtol 1e-5 --atol 1e-5 >/dev/null; then
+        ok "$1 --prune $2: dead units removed ($4 has $5 of $6 units), checker (full) accepts it, ORT outputs equal --prune-dead zero's"
+    else
+        notok "$1 --prune $2 dead-unit removal" "units '${5:-?}' vs '${6:-?}', see $OUT/$1.r.log"
     fi
 done
 

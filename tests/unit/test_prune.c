@@ -30,7 +30,9 @@
 #define BUDGET_STRUCTURED25 14.0
 #define BUDGET_STRUCTURED25_CALIB 3.0
 
-/* Zeros and elements of every Gemm weight, dense or sparse. */
+/* Zeros and elements of every Gemm weight, dense or sparse, counted against the digits
+ * MLP's 50200: the weights of units that pruning removed (their every outgoing weight was
+ * pruned) count as zeros. */
 static void gemm_zeros(const edgec_model *m, int64_t *zeros, int64_t *total)
 {
     const edgec_graph *g = m->graph;
@@ -56,6 +58,9 @@ static void gemm_zeros(const edgec_model *m, int64_t *zeros, int64_t *total)
             *total += numel;
         }
     }
+    assert_true(*total <= 50200);
+    *zeros += 50200 - *total;
+    *total = 50200;
 }
 
 static void prune_50_within_budget(void **state)
@@ -68,7 +73,7 @@ static void prune_50_within_budget(void **state)
     gemm_zeros(m, &z, &t);
     assert_int_equal(t, 50200);
     /* Half the weights by magnitude, plus the few incoming weights of units whose every
-     * outgoing weight is gone (zeroed exactly: nothing reads those units). */
+     * outgoing weight is gone (removed exactly: nothing reads those units). */
     assert_true(z >= 25100 && z < 25100 + 300);
     edgec_eval_result r = evaluate(ref, m, test);
     print_message("prune 0.5: top-1 %.2f -> %.2f (drop %.2f points)\n", r.ref_top1, r.cand_top1,
@@ -79,43 +84,84 @@ static void prune_50_within_budget(void **state)
     edgec_dataset_free(test);
 }
 
-/* A unit of the first layer whose outgoing weights are all pruned is read by nothing: its
- * incoming weights and bias are zeroed too, and since nothing reads it, the model's
- * output does not change (top-1 agreement stays the same as without it). */
-static const float *init_data(const edgec_model *m, const char *name)
+/* A unit of the first layer whose outgoing weights are all pruned is read by nothing.
+ * By default it is removed: fc1 loses the row and the bias entry, fc2 the column. With
+ * --prune-dead zero its incoming weights and bias are zeroed instead and every shape
+ * stays. Both give the same outputs, since nothing read the unit. */
+static const edgec_tensor *init(const edgec_model *m, const char *name)
 {
     for (size_t i = 0; i < m->graph->n_inits; i++)
         if (!strcmp(m->graph->inits[i]->name, name))
-            return m->graph->inits[i]->data;
+            return m->graph->inits[i];
     return NULL;
 }
 
-static void dead_units_zeroed(void **state)
+static void dead_units_removed_or_zeroed(void **state)
 {
     (void)state;
-    edgec_model *m = load("digits_mlp.onnx");
-    assert_int_equal(compress(m, NULL, "prune", "0.9", "prune-storage", "dense", NULL),
+    edgec_model *z = load("digits_mlp.onnx"), *r = load("digits_mlp.onnx");
+    edgec_dataset *test = data("digits-test.npz");
+    assert_int_equal(compress(z, NULL, "prune", "0.9", "prune-storage", "dense", "prune-dead",
+                              "zero", NULL),
                      EDGEC_STATUS_OK);
-    const float *w1 = init_data(m, "fc1.weight"), *b1 = init_data(m, "fc1.bias"),
-                *w2 = init_data(m, "fc2.weight");
+    assert_int_equal(compress(r, NULL, "prune", "0.9", "prune-storage", "dense", NULL),
+                     EDGEC_STATUS_OK);
+    const edgec_tensor *w1 = init(z, "fc1.weight"), *b1 = init(z, "fc1.bias"),
+                       *w2 = init(z, "fc2.weight");
     assert_non_null(w1);
     assert_non_null(b1);
     assert_non_null(w2);
+    assert_int_equal(w1->dims[0], 300);
+    const float *fw1 = w1->data, *fb1 = b1->data, *fw2 = w2->data;
     int dead = 0;
     for (int u = 0; u < 300; u++) {
         bool read = false;
-        for (int r = 0; r < 100; r++)
-            read |= w2[r * 300 + u] != 0.0f;
+        for (int k = 0; k < 100; k++)
+            read |= fw2[k * 300 + u] != 0.0f;
         if (read)
             continue;
         dead++;
-        assert_true(b1[u] == 0.0f);
+        assert_true(fb1[u] == 0.0f);
         for (int c = 0; c < 64; c++)
-            assert_true(w1[u * 64 + c] == 0.0f);
+            assert_true(fw1[u * 64 + c] == 0.0f);
     }
-    print_message("prune 0.9: %d of 300 first-layer units read by nothing, zeroed\n", dead);
+    print_message("prune 0.9: %d of 300 first-layer units read by nothing\n", dead);
     assert_true(dead > 0);
-    edgec_model_free(m);
+    /* Removed: the kept units' weights are those of the zeroed model, in order. */
+    const edgec_tensor *rw1 = init(r, "fc1.weight"), *rb1 = init(r, "fc1.bias"),
+                       *rw2 = init(r, "fc2.weight");
+    assert_non_null(rw1);
+    assert_non_null(rb1);
+    assert_non_null(rw2);
+    assert_int_equal(rw1->dims[0], 300 - dead);
+    assert_int_equal(rw1->dims[1], 64);
+    assert_int_equal(rb1->dims[0], 300 - dead);
+    assert_int_equal(rw2->dims[1], 300 - dead);
+    int64_t kept = 0;
+    for (int u = 0; u < 300; u++) {
+        bool read = false;
+        for (int k = 0; k < 100; k++)
+            read |= fw2[k * 300 + u] != 0.0f;
+        if (!read)
+            continue;
+        assert_memory_equal((const float *)rw1->data + kept * 64, fw1 + u * 64, 64 * sizeof(float));
+        assert_true(((const float *)rb1->data)[kept] == fb1[u]);
+        kept++;
+    }
+    assert_int_equal(kept, 300 - dead);
+    edgec_eval_result e = evaluate(z, r, test);
+    print_message("removed vs zeroed: agreement %.2f%%, max abs error %g\n", e.top1_agreement,
+                  e.max_abs_err);
+    assert_true(e.top1_agreement == 100.0);
+    assert_true(e.max_abs_err < 1e-4);
+    edgec_macs zm, rm;
+    assert_int_equal(edgec__model_macs(z, &zm), EDGEC_STATUS_OK);
+    assert_int_equal(edgec__model_macs(r, &rm), EDGEC_STATUS_OK);
+    assert_true(rm.total < zm.total);
+    assert_true(rm.nonzero == zm.nonzero);
+    edgec_model_free(z);
+    edgec_model_free(r);
+    edgec_dataset_free(test);
 }
 
 static void prune_80_calib_within_budget(void **state)
@@ -149,9 +195,11 @@ static void prune_layer_scope_and_cap(void **state)
 {
     (void)state;
     edgec_model *m = load("digits_mlp.onnx");
-    assert_int_equal(compress(m, NULL, "prune", "0.6", "prune-scope", "layer", NULL),
+    assert_int_equal(compress(m, NULL, "prune", "0.6", "prune-scope", "layer", "prune-dead",
+                              "zero", NULL),
                      EDGEC_STATUS_OK);
-    /* Layer scope: each Gemm weight loses exactly 60%. */
+    /* Layer scope: each Gemm weight loses exactly 60% (with every shape kept: the units
+     * that only zeros read are all-zero already). */
     const edgec_graph *g = m->graph;
     size_t seen = 0;
     for (size_t k = 0; k < g->n_inits; k++) {
@@ -301,7 +349,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(prune_50_within_budget),
-        cmocka_unit_test(dead_units_zeroed),
+        cmocka_unit_test(dead_units_removed_or_zeroed),
         cmocka_unit_test(prune_80_calib_within_budget),
         cmocka_unit_test(prune_layer_scope_and_cap),
         cmocka_unit_test(nm_2_4_every_group),
