@@ -51,7 +51,8 @@ static bool sole_const(edgec_model *m, const edgec_node *n, size_t i, edgec_weig
            uses_of(w->graph, n->inputs[i]) == 1;
 }
 
-/* A writable float copy of a constant, put in place of its data (arena memory). */
+/* A writable float copy of a constant, put in place of its data (arena memory); the old
+ * data, when it had a block of its own, goes back at once. */
 static float *writable(edgec_model *m, edgec_tensor *t)
 {
     size_t bytes = (size_t)t->numel * sizeof(float);
@@ -59,7 +60,9 @@ static float *writable(edgec_model *m, edgec_tensor *t)
     if (!f)
         return NULL;
     memcpy(f, t->data, bytes);
+    void *old = t->data;
     edgec__tensor_replace(t, EDGEC_DTYPE_FLOAT, t->rank, t->dims, f, bytes);
+    edgec__arena_release(m->arena, old);
     return f;
 }
 

@@ -201,6 +201,8 @@ static edgec_status int_weight(int8_run *r, const edgec_qweight *q, const float 
         for (int64_t n = 0; n < N; n++)
             for (int64_t k = 0; k < K; k++)
                 t[k * N + n] = data[n * K + k];
+        /* The untransposed copy is not needed any more: give a large one back now. */
+        edgec__arena_release(m->arena, data);
         data = t;
         dims[0] = K;
         dims[1] = N;
