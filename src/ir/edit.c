@@ -314,6 +314,26 @@ edgec_status edgec__node_set_input(edgec_model *m, edgec_node *n, size_t i, cons
     return EDGEC_STATUS_OK;
 }
 
+size_t edgec__value_uses(const edgec_graph *g, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < g->n_outputs; i++)
+        n += !strcmp(g->outputs[i].name, name);
+    for (size_t i = 0; i < g->n_nodes; i++) {
+        const edgec_node *nd = g->nodes[i];
+        for (size_t k = 0; k < nd->n_inputs; k++)
+            n += !strcmp(nd->inputs[k], name);
+        for (size_t k = 0; k < nd->n_attrs; k++) {
+            const edgec_attr *a = &nd->attrs[k];
+            if (a->g)
+                n += edgec__value_uses(a->g, name);
+            for (size_t j = 0; a->type == EDGEC_ATTR_GRAPHS && j < a->n; j++)
+                n += edgec__value_uses(a->graphs[j], name);
+        }
+    }
+    return n;
+}
+
 edgec_value_info *edgec__graph_value_info(edgec_graph *g, const char *name)
 {
     for (size_t i = 0; i < g->n_inputs; i++)

@@ -54,6 +54,11 @@ void edgec__attr_remove(edgec_node *n, const char *name);
 /* Sets input `i` of `n` to `name`, growing the input list (with "" entries) as needed. */
 edgec_status edgec__node_set_input(edgec_model *m, edgec_node *n, size_t i, const char *name);
 
+/* References of value `name` in `g` and in every subgraph below it, plus `g`'s graph
+ * outputs; a name shadowed below only adds to the count, which errs on the side of
+ * leaving a value alone. */
+size_t edgec__value_uses(const edgec_graph *g, const char *name);
+
 /* The graph input, output or value_info entry describing `name` in `g`, or NULL. */
 edgec_value_info *edgec__graph_value_info(edgec_graph *g, const char *name);
 

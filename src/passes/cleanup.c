@@ -326,6 +326,56 @@ static edgec_status new_init(edgec_model *m, edgec_graph *g, const char *base, i
     return edgec__graph_add_init(m, g, *out);
 }
 
+/* Where a folded constant goes. The original tensor itself, with new data, when it is an
+ * initializer of `g` of `numel` floats (rank `rank`, or any rank when `rank` < 0) that only
+ * this node reads: the folded model then keeps the names of the original, so layer
+ * settings and plans written against it still find "stem.weight". Otherwise a new
+ * initializer named from `base`. `*dst` is the buffer to fill. */
+static edgec_status fold_target(edgec_model *m, edgec_graph *g, const edgec_weight *old,
+                                int32_t rank, const char *base, int32_t new_rank,
+                                const int64_t *new_dims, edgec_tensor **out, float **dst)
+{
+    int64_t numel = 1;
+    for (int32_t i = 0; i < new_rank; i++)
+        numel *= new_dims[i];
+    if (old && old->kind == EDGEC_WEIGHT_INITIALIZER && old->graph == g && old->tensor &&
+        old->numel == numel && (rank < 0 || old->rank == rank) &&
+        edgec__value_uses(g, old->name) == 1) {
+        *dst = edgec__arena_alloc(m->arena, (size_t)numel * sizeof **dst);
+        *out = old->tensor;
+        return *dst ? EDGEC_STATUS_OK : NOMEM;
+    }
+    edgec_status st = new_init(m, g, base, new_rank, new_dims, out);
+    *dst = st ? NULL : (*out)->data;
+    return st;
+}
+
+/* Puts `data` in place when `t` is an existing tensor that fold_target chose. */
+static void fold_commit(edgec_model *m, edgec_tensor *t, float *data)
+{
+    if (t->data == data)
+        return;
+    void *old = t->data;
+    edgec__tensor_replace(t, EDGEC_DTYPE_FLOAT, t->rank, t->dims, data,
+                          (size_t)t->numel * sizeof *data);
+    edgec__arena_release(m->arena, old);
+}
+
+/* "stem.weight" -> "stem.bias", "W" -> "W_bias": the name a folded bias gets when the
+ * layer had none of its own. */
+static const char *bias_name(edgec_model *m, const char *weight)
+{
+    size_t n = strlen(weight), suf = strlen("weight");
+    char *b = edgec__arena_alloc(m->arena, n + 8);
+    if (!b)
+        return NULL;
+    if (n > suf && !strcmp(weight + n - suf, "weight"))
+        snprintf(b, n + 8, "%.*sbias", (int)(n - suf), weight);
+    else
+        snprintf(b, n + 8, "%s_bias", *weight ? weight : "folded");
+    return b;
+}
+
 /* Folds BN node `b` into producer `p` when the shapes and constants allow; `*done` says
  * whether it did. */
 static edgec_status fold_bn(cleanup_ctx *c, edgec_graph *g, edgec_node *p, edgec_node *b,
@@ -365,10 +415,11 @@ static edgec_status fold_bn(cleanup_ctx *c, edgec_graph *g, edgec_node *p, edgec
     /* The existing bias: Conv's is [C]; Gemm's C broadcasts from a scalar or [C]/[1,C]. */
     const float *bias = NULL;
     float bias0 = 0.0f;
-    bool bias_scalar = false;
+    bool bias_scalar = false, has_bias = false;
     float gemm_beta = gemm ? edgec__attr_float(p, "beta", 1.0f) : 1.0f;
+    edgec_weight bw;
     if (p->n_inputs > 2 && *p->inputs[2]) {
-        edgec_weight bw;
+        has_bias = true;
         if (!edgec__find_const(m, g, p->inputs[2], false, &bw) || !bw.tensor ||
             bw.dtype != EDGEC_DTYPE_FLOAT || !bw.tensor->data)
             return EDGEC_STATUS_OK;
@@ -386,15 +437,18 @@ static edgec_status fold_bn(cleanup_ctx *c, edgec_graph *g, edgec_node *p, edgec
     for (int64_t i = 0; i < C; i++)
         s[i] = (double)gamma[i] / sqrt((double)var[i] + (double)eps);
     edgec_tensor *nw, *nb;
-    edgec_status st = new_init(m, g, w.name[0] ? w.name : "weight", w.rank, w.dims, &nw);
+    float *dst, *bd;
+    const char *bname = has_bias ? p->inputs[2] : bias_name(m, w.name);
+    edgec_status st = bname ? EDGEC_STATUS_OK : NOMEM;
     if (!st)
-        st = new_init(m, g, "bias", 1, &C, &nb);
+        st = fold_target(m, g, &w, -1, w.name[0] ? w.name : "weight", w.rank, w.dims, &nw, &dst);
+    if (!st)
+        st = fold_target(m, g, has_bias && bias ? &bw : NULL, 1, bname, 1, &C, &nb, &bd);
     if (st) {
         free(s);
         return st;
     }
     const float *src = w.tensor->data;
-    float *dst = nw->data;
     int64_t inner = 1;
     for (int32_t i = 2; i < w.rank; i++)
         inner *= w.dims[i];
@@ -409,12 +463,13 @@ static edgec_status fold_bn(cleanup_ctx *c, edgec_graph *g, edgec_node *p, edgec
             o = tb ? e / w.dims[1] : e % w.dims[1];
         dst[e] = (float)((double)src[e] * s[o]);
     }
-    float *bd = nb->data;
     for (int64_t o = 0; o < C; o++) {
         double b0 = bias ? bias[o] : bias_scalar ? bias0 : 0.0;
         bd[o] = (float)(s[o] * (double)gemm_beta * b0 + (double)beta[o] - (double)mean[o] * s[o]);
     }
     free(s);
+    fold_commit(m, nw, dst);
+    fold_commit(m, nb, bd);
     if ((st = edgec__node_set_input(m, p, 1, nw->name)) ||
         (st = edgec__node_set_input(m, p, 2, nb->name)))
         return st;

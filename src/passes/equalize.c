@@ -17,28 +17,6 @@ static edgec_node *producer_of(const edgec_graph *g, const char *name)
     return NULL;
 }
 
-/* References of `name` in `g` and in every subgraph below it, plus graph outputs; names
- * shadowed below only add to the count, which errs on the side of leaving things be. */
-static size_t uses_of(const edgec_graph *g, const char *name)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < g->n_outputs; i++)
-        n += !strcmp(g->outputs[i].name, name);
-    for (size_t i = 0; i < g->n_nodes; i++) {
-        const edgec_node *nd = g->nodes[i];
-        for (size_t k = 0; k < nd->n_inputs; k++)
-            n += !strcmp(nd->inputs[k], name);
-        for (size_t k = 0; k < nd->n_attrs; k++) {
-            const edgec_attr *a = &nd->attrs[k];
-            if (a->g)
-                n += uses_of(a->g, name);
-            for (size_t j = 0; a->type == EDGEC_ATTR_GRAPHS && j < a->n; j++)
-                n += uses_of(a->graphs[j], name);
-        }
-    }
-    return n;
-}
-
 /* The dense float constant behind input `i` of `n`, read by nothing else. */
 static bool sole_const(edgec_model *m, const edgec_node *n, size_t i, edgec_weight *w)
 {
@@ -48,7 +26,7 @@ static bool sole_const(edgec_model *m, const edgec_node *n, size_t i, edgec_weig
     return (w->kind == EDGEC_WEIGHT_INITIALIZER || w->kind == EDGEC_WEIGHT_CONSTANT) &&
            w->dtype == EDGEC_DTYPE_FLOAT && w->tensor && w->tensor->data &&
            w->tensor->nbytes >= (size_t)w->numel * sizeof(float) &&
-           uses_of(w->graph, n->inputs[i]) == 1;
+           edgec__value_uses(w->graph, n->inputs[i]) == 1;
 }
 
 /* A writable float copy of a constant, put in place of its data (arena memory); the old
@@ -77,7 +55,7 @@ static edgec_node *sole_reader(const edgec_graph *g, const char *name)
                     return NULL;
                 r = g->nodes[i];
             }
-    return r && uses_of(g, name) == 1 ? r : NULL;
+    return r && edgec__value_uses(g, name) == 1 ? r : NULL;
 }
 
 /* Largest |w| of each index along `axis`. */
@@ -320,7 +298,9 @@ static edgec_node *following_add(const edgec_graph *g, const edgec_node *n, size
                 r = g->nodes[i];
                 *bias_in = 1 - k;
             }
-    return edgec__qop_is(r, "Add") && r->n_inputs == 2 && uses_of(g, n->outputs[0]) == 1 ? r : NULL;
+    return edgec__qop_is(r, "Add") && r->n_inputs == 2 && edgec__value_uses(g, n->outputs[0]) == 1
+               ? r
+               : NULL;
 }
 
 edgec_status edgec__bias_correct(edgec_qemit *e, const edgec_qweight *q, const float *w,

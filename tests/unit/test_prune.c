@@ -253,6 +253,34 @@ static void cleanup_folds_bn_exactly(void **state)
     edgec_eval_result r = evaluate(ref, m, test);
     assert_true(r.max_abs_err <= 1e-4);
     assert_true(r.top1_drop == 0.0);
+    /* The folded weights keep their names, and the biases the folding creates are named
+     * after them, so a layer setting written against the original model still applies. */
+    static const char *const names[] = {"stem.weight", "stem.bias", "dw.weight", "dw.bias",
+                                        "pw.weight",   "pw.bias",   "down.weight", "down.bias"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        bool found = false;
+        for (size_t k = 0; k < m->graph->n_inits; k++)
+            found |= !strcmp(m->graph->inits[k]->name, names[i]);
+        if (!found)
+            fail_msg("no initializer '%s' after folding", names[i]);
+    }
+    assert_int_equal(m->graph->n_inits, 10); /* the 8 above, fc.weight and fc.bias */
+    edgec_model_free(m);
+    m = load("digits_cnn.onnx");
+    edgec_pipeline *p = NULL;
+    assert_int_equal(edgec_pipeline_create(&p), EDGEC_STATUS_OK);
+    assert_int_equal(edgec_pipeline_set_layer(p, "stem.weight", "prune", "0.5"), EDGEC_STATUS_OK);
+    assert_int_equal(edgec_pipeline_run(p, m, NULL), EDGEC_STATUS_OK);
+    edgec_pipeline_free(p);
+    const edgec_tensor *stem = NULL;
+    for (size_t k = 0; k < m->graph->n_inits; k++)
+        if (!strcmp(m->graph->inits[k]->name, "stem.weight"))
+            stem = m->graph->inits[k];
+    assert_non_null(stem);
+    int64_t zeros = 0;
+    for (int64_t e = 0; e < stem->numel; e++)
+        zeros += ((const float *)stem->data)[e] == 0.0f;
+    assert_int_equal(zeros, stem->numel / 2);
     edgec_model_free(ref);
     edgec_model_free(m);
     edgec_dataset_free(test);

@@ -426,10 +426,10 @@ static void int4_few_input_channels_per_channel_int8(void **state)
         int64_t scale_numel;
         bool blocked;
     } want[] = {
-        {"stem.weight_1", EDGEC_DTYPE_INT8, 1, 24, false},
-        {"dw.weight_1", EDGEC_DTYPE_INT8, 1, 24, false},
-        {"pw.weight_1", EDGEC_DTYPE_INT4, 4, 24, true},
-        {"down.weight_1", EDGEC_DTYPE_INT4, 4, 48 * 1 * 3 * 3, true},
+        {"stem.weight", EDGEC_DTYPE_INT8, 1, 24, false},
+        {"dw.weight", EDGEC_DTYPE_INT8, 1, 24, false},
+        {"pw.weight", EDGEC_DTYPE_INT4, 4, 24, true},
+        {"down.weight", EDGEC_DTYPE_INT4, 4, 48 * 1 * 3 * 3, true},
     };
     for (size_t i = 0; i < sizeof want / sizeof *want; i++) {
         char qn[64], sn[64];
