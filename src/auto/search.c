@@ -93,6 +93,7 @@ typedef struct search {
     uint64_t bytes_float, bytes_base; /* original, and after cleanup alone */
     struct timespec t0;
     edgec_auto_result *res;
+    bool sensitivity_cut; /* the sensitivity phase ran out of its share of the budget */
 } search;
 
 static double elapsed(const search *s)
@@ -107,6 +108,34 @@ static bool out_of_time(search *s)
     if (s->o->time_budget > 0 && elapsed(s) > s->o->time_budget)
         s->res->timed_out = true;
     return s->res->timed_out;
+}
+
+/* The share of --time-budget the sensitivity phase may use. The rest is the search's, so
+ * that a budget too short to measure every candidate still gives a result built from the
+ * ones measured (before, the search found no time left and kept the model as it was). */
+#define SENSITIVITY_SHARE 0.75
+#define SENSITIVITY_STRIDE 8
+
+static bool sensitivity_out_of_time(search *s)
+{
+    if (s->o->time_budget > 0 && elapsed(s) > SENSITIVITY_SHARE * s->o->time_budget)
+        s->sensitivity_cut = true;
+    return s->sensitivity_cut || out_of_time(s);
+}
+
+/* Larger tensors first (ties in graph order): when the budget cuts the sensitivity phase
+ * short, the candidates measured are those of the tensors that hold the most bytes. */
+typedef struct sized {
+    int64_t numel;
+    size_t i;
+} sized;
+
+static int by_size(const void *a, const void *b)
+{
+    const sized *x = a, *y = b;
+    if (x->numel != y->numel)
+        return x->numel > y->numel ? -1 : 1;
+    return x->i < y->i ? -1 : x->i > y->i;
 }
 
 /* ---- running models ------------------------------------------------------------------- */
@@ -475,31 +504,45 @@ static edgec_status sensitivity(search *s)
     for (size_t i = 0; i < s->n_t; i++)
         total += s->t[i].n_c - 1;
     size_t *choice = calloc(s->n_t + 1, sizeof *choice);
-    if (!choice)
+    sized *order = malloc((s->n_t + 1) * sizeof *order);
+    if (!choice || !order) {
+        free(choice);
+        free(order);
         return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
-    edgec_status st = EDGEC_STATUS_OK;
-    for (size_t i = 0; i < s->n_t && !st; i++) {
-        tensor_entry *t = &s->t[i];
-        t->c[0].saved = 0;
-        t->c[0].err = 0;
-        for (size_t c = 1; c < t->n_c && !st; c++) {
-            edgec__progress("auto: sensitivity", (int64_t)done++, (int64_t)total);
-            if (out_of_time(s)) {
-                t->c[c].saved = 0; /* never chosen */
-                t->c[c].err = INFINITY;
-                continue;
-            }
-            uint64_t bytes = 0;
-            score sc;
-            choice[i] = c;
-            st = trial(s, choice, &bytes, &sc, NULL);
-            choice[i] = 0;
-            t->c[c].saved = (int64_t)s->bytes_base - (int64_t)bytes;
-            t->c[c].err = sc.err;
-        }
-        make_hull(t);
     }
+    for (size_t i = 0; i < s->n_t; i++)
+        order[i] = (sized){s->t[i].numel, i};
+    qsort(order, s->n_t, sizeof *order, by_size);
+    edgec_status st = EDGEC_STATUS_OK;
+    /* Coarse to fine: every SENSITIVITY_STRIDE-th candidate of every tensor first, then
+     * the ones in between, so that a cut-short phase has seen each tensor's whole range.
+     * Each trial stands alone, so the order changes nothing when the phase completes. */
+    for (size_t off = 0; off < SENSITIVITY_STRIDE && !st; off++)
+        for (size_t k = 0; k < s->n_t && !st; k++) {
+            size_t i = order[k].i;
+            tensor_entry *t = &s->t[i];
+            t->c[0].saved = 0;
+            t->c[0].err = 0;
+            for (size_t c = 1 + off; c < t->n_c && !st; c += SENSITIVITY_STRIDE) {
+                edgec__progress("auto: sensitivity", (int64_t)done++, (int64_t)total);
+                if (sensitivity_out_of_time(s)) {
+                    t->c[c].saved = 0; /* never chosen */
+                    t->c[c].err = INFINITY;
+                    continue;
+                }
+                uint64_t bytes = 0;
+                score sc;
+                choice[i] = c;
+                st = trial(s, choice, &bytes, &sc, NULL);
+                choice[i] = 0;
+                t->c[c].saved = (int64_t)s->bytes_base - (int64_t)bytes;
+                t->c[c].err = sc.err;
+            }
+        }
+    for (size_t i = 0; i < s->n_t && !st; i++)
+        make_hull(&s->t[i]);
     free(choice);
+    free(order);
     return st;
 }
 
@@ -838,6 +881,7 @@ edgec_status edgec_auto_search(const edgec_model *model, const char *const *excl
     result->bytes_after = bytes;
     result->calib_drop = calib.drop;
     result->seconds = elapsed(&s);
+    result->timed_out |= s.sensitivity_cut;
     say(&s, "%llu B -> %llu B (%.2fx), calibration drop %.2f%s; %d trials in %.1f s%s",
         (unsigned long long)s.bytes_float, (unsigned long long)bytes,
         (double)s.bytes_float / (double)bytes, calib.drop, opt->eval ? "" : " (no eval data)",
