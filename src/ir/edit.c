@@ -316,9 +316,7 @@ edgec_status edgec__node_set_input(edgec_model *m, edgec_node *n, size_t i, cons
 
 size_t edgec__value_uses(const edgec_graph *g, const char *name)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < g->n_outputs; i++)
-        n += !strcmp(g->outputs[i].name, name);
+    size_t n = edgec__graph_is_output(g, name);
     for (size_t i = 0; i < g->n_nodes; i++) {
         const edgec_node *nd = g->nodes[i];
         for (size_t k = 0; k < nd->n_inputs; k++)
@@ -348,10 +346,18 @@ edgec_value_info *edgec__graph_value_info(edgec_graph *g, const char *name)
     return NULL;
 }
 
-static bool is_graph_input(const edgec_graph *g, const char *name)
+bool edgec__graph_is_input(const edgec_graph *g, const char *name)
 {
     for (size_t i = 0; i < g->n_inputs; i++)
         if (!strcmp(g->inputs[i].name, name))
+            return true;
+    return false;
+}
+
+bool edgec__graph_is_output(const edgec_graph *g, const char *name)
+{
+    for (size_t i = 0; i < g->n_outputs; i++)
+        if (!strcmp(g->outputs[i].name, name))
             return true;
     return false;
 }
@@ -367,7 +373,7 @@ bool edgec__find_const(edgec_model *m, edgec_graph *g, const char *name, bool al
             edgec_tensor *t = s->inits[i];
             if (strcmp(t->name, name))
                 continue;
-            if (is_graph_input(s, name) && !allow_overridable)
+            if (edgec__graph_is_input(s, name) && !allow_overridable)
                 return false;
             *out = (edgec_weight){.kind = EDGEC_WEIGHT_INITIALIZER, .name = t->name, .tensor = t,
                                   .graph = s, .dtype = t->dtype, .rank = t->rank,
@@ -391,7 +397,7 @@ bool edgec__find_const(edgec_model *m, edgec_graph *g, const char *name, bool al
             return true;
         }
         /* A name this graph takes as input shadows the enclosing scopes. */
-        if (is_graph_input(s, name))
+        if (edgec__graph_is_input(s, name))
             return false;
     }
     return false;

@@ -54,6 +54,10 @@ void edgec__attr_remove(edgec_node *n, const char *name);
 /* Sets input `i` of `n` to `name`, growing the input list (with "" entries) as needed. */
 edgec_status edgec__node_set_input(edgec_model *m, edgec_node *n, size_t i, const char *name);
 
+/* Whether `name` is one of `g`'s graph inputs, or one of its graph outputs. */
+bool edgec__graph_is_input(const edgec_graph *g, const char *name);
+bool edgec__graph_is_output(const edgec_graph *g, const char *name);
+
 /* References of value `name` in `g` and in every subgraph below it, plus `g`'s graph
  * outputs; a name shadowed below only adds to the count, which errs on the side of
  * leaving a value alone. */

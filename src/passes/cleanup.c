@@ -26,22 +26,6 @@ typedef struct cleanup_ctx {
     cleanup_stats s;
 } cleanup_ctx;
 
-static bool is_graph_output(const edgec_graph *g, const char *name)
-{
-    for (size_t i = 0; i < g->n_outputs; i++)
-        if (!strcmp(g->outputs[i].name, name))
-            return true;
-    return false;
-}
-
-static bool is_graph_input(const edgec_graph *g, const char *name)
-{
-    for (size_t i = 0; i < g->n_inputs; i++)
-        if (!strcmp(g->inputs[i].name, name))
-            return true;
-    return false;
-}
-
 /* Makes every reader of `from` in `g` and in the subgraphs inside it read `to`. The outputs
  * of subgraphs are renamed too (they bind by position); those of `g` are never. */
 static void rename_uses(edgec_graph *g, const char *from, const char *to, bool outputs)
@@ -213,7 +197,7 @@ static edgec_status fold_constants(cleanup_ctx *c, edgec_graph *g)
             ok = edgec__find_const(m, g, in, false, &w) && w.tensor && w.tensor->data;
         }
         for (size_t k = 0; k < n->n_outputs && ok; k++)
-            ok = !is_graph_output(g, n->outputs[k]);
+            ok = !edgec__graph_is_output(g, n->outputs[k]);
         if (!ok || !any)
             continue;
         for (size_t k = 0; k < n->n_inputs && !st; k++) {
@@ -501,7 +485,7 @@ static edgec_status fold_batchnorms(cleanup_ctx *c, edgec_graph *g)
             edgec_node *p = edgec__index_producer(ix, x);
             size_t cnt;
             edgec__index_consumers(ix, x, &cnt);
-            if (!p || cnt != 1 || is_graph_output(g, x) || p->n_outputs != 1)
+            if (!p || cnt != 1 || edgec__graph_is_output(g, x) || p->n_outputs != 1)
                 continue;
             bool done;
             if ((st = fold_bn(c, g, p, b, &done)))
@@ -539,7 +523,7 @@ static edgec_status remove_identities(cleanup_ctx *c, edgec_graph *g)
     size_t k = 0;
     for (size_t i = 0; i < g->n_nodes; i++) {
         edgec_node *n = g->nodes[i];
-        if (is_passthrough(n) && !is_graph_output(g, n->outputs[0])) {
+        if (is_passthrough(n) && !edgec__graph_is_output(g, n->outputs[0])) {
             rename_uses(g, n->outputs[0], n->inputs[0], false);
             c->s.identity++;
             continue;
@@ -587,13 +571,13 @@ static edgec_status merge_duplicates(cleanup_ctx *c, edgec_graph *g)
         return NOMEM;
     for (size_t i = 0; i < g->n_inits; i++) {
         const edgec_tensor *t = g->inits[i];
-        if (t->data && !is_graph_input(g, t->name) && !is_graph_output(g, t->name))
+        if (t->data && !edgec__graph_is_input(g, t->name) && !edgec__graph_is_output(g, t->name))
             v[n++] = (dup_entry){t->name, t, 0};
     }
     for (size_t i = 0; i < g->n_nodes; i++) {
         const edgec_node *nd = g->nodes[i];
         if (strcmp(nd->op_type, "Constant") || *nd->domain || nd->n_attrs < 1 || !nd->attrs[0].t ||
-            !nd->attrs[0].t->data || nd->n_outputs != 1 || is_graph_output(g, nd->outputs[0]))
+            !nd->attrs[0].t->data || nd->n_outputs != 1 || edgec__graph_is_output(g, nd->outputs[0]))
             continue;
         v[n++] = (dup_entry){nd->outputs[0], nd->attrs[0].t, 0};
     }
@@ -628,7 +612,7 @@ static bool value_used(const dead_ctx *d, const char *name)
     if (!*name)
         return false;
     edgec__index_consumers(d->ix, name, &cnt);
-    return cnt || is_graph_output(d->g, name);
+    return cnt || edgec__graph_is_output(d->g, name);
 }
 
 static bool drop_dead(const edgec_node *n, void *ctx)
@@ -646,7 +630,7 @@ static bool drop_dead(const edgec_node *n, void *ctx)
 static bool drop_unused_init(const edgec_tensor *t, void *ctx)
 {
     dead_ctx *d = ctx;
-    if (value_used(d, t->name) || is_graph_input(d->g, t->name))
+    if (value_used(d, t->name) || edgec__graph_is_input(d->g, t->name))
         return false;
     d->removed++;
     return true;
@@ -671,7 +655,7 @@ static edgec_status remove_dead(cleanup_ctx *c, edgec_graph *g)
     size_t k = 0;
     for (size_t i = 0; i < g->n_sparse_inits; i++) {
         const char *nm = g->sparse_inits[i]->values->name;
-        if (value_used(&d, nm) || is_graph_input(g, nm))
+        if (value_used(&d, nm) || edgec__graph_is_input(g, nm))
             g->sparse_inits[k++] = g->sparse_inits[i];
         else
             c->s.unused++;

@@ -182,21 +182,13 @@ typedef struct candidates {
     size_t skipped_nonfinite;
 } candidates;
 
-static bool is_graph_input(const edgec_graph *g, const char *name)
-{
-    for (size_t i = 0; i < g->n_inputs; i++)
-        if (!strcmp(g->inputs[i].name, name))
-            return true;
-    return false;
-}
-
 static edgec_status collect(edgec_weight *w, void *arg)
 {
     candidates *c = arg;
     if ((w->kind != EDGEC_WEIGHT_INITIALIZER && w->kind != EDGEC_WEIGHT_CONSTANT) || !w->tensor ||
         w->dtype != EDGEC_DTYPE_FLOAT || w->numel < MIN_NUMEL || w->numel > INT32_MAX ||
         edgec__pass_excluded(c->ctx, w->node, w->name) ||
-        (w->kind == EDGEC_WEIGHT_INITIALIZER && is_graph_input(w->graph, w->name)))
+        (w->kind == EDGEC_WEIGHT_INITIALIZER && edgec__graph_is_input(w->graph, w->name)))
         return EDGEC_STATUS_OK;
     const float *x = w->tensor->data;
     for (int64_t i = 0; i < w->numel; i++) {

@@ -29,14 +29,6 @@ int64_t edgec__count_zeros(const float *v, int64_t n)
     return z;
 }
 
-static bool is_graph_input(const edgec_graph *g, const char *name)
-{
-    for (size_t i = 0; i < g->n_inputs; i++)
-        if (!strcmp(g->inputs[i].name, name))
-            return true;
-    return false;
-}
-
 /* ---- finding the layers ---- */
 
 typedef struct layers_ctx {
@@ -690,7 +682,7 @@ edgec_status edgec__prune_store_sparse(edgec_pass_ctx *ctx, edgec_prune_layer *l
         if (!L->w.tensor || (L->w.kind != EDGEC_WEIGHT_INITIALIZER &&
                              L->w.kind != EDGEC_WEIGHT_CONSTANT))
             continue;
-        if (L->w.kind == EDGEC_WEIGHT_INITIALIZER && is_graph_input(L->w.graph, L->w.name))
+        if (L->w.kind == EDGEC_WEIGHT_INITIALIZER && edgec__graph_is_input(L->w.graph, L->w.name))
             continue;
         int64_t nnz = L->numel - edgec__count_zeros(L->data, L->numel);
         /* Values (4 bytes) plus INT64 linear indices (8 bytes) per nonzero, against 4
@@ -870,14 +862,6 @@ static bool elementwise(const edgec_node *n)
     return false;
 }
 
-static bool is_graph_output(const edgec_graph *g, const char *name)
-{
-    for (size_t i = 0; i < g->n_outputs; i++)
-        if (!strcmp(g->outputs[i].name, name))
-            return true;
-    return false;
-}
-
 /* The layer that alone reads P's output, through elementwise ops only; NULL if none. */
 static edgec_prune_layer *sole_reader(const edgec_graph_index *ix, const edgec_prune_layer *P,
                                       edgec_prune_layer *layers, size_t n)
@@ -887,7 +871,7 @@ static edgec_prune_layer *sole_reader(const edgec_graph_index *ix, const edgec_p
     for (int hops = 0; hops < 16; hops++) {
         size_t nc = 0;
         edgec_node *const *cons = edgec__index_consumers(ix, v, &nc);
-        if (nc != 1 || is_graph_output(g, v))
+        if (nc != 1 || edgec__graph_is_output(g, v))
             return NULL;
         const edgec_node *c = cons[0];
         if (elementwise(c) && c->n_inputs >= 1 && !strcmp(c->inputs[0], v) && c->n_outputs >= 1) {

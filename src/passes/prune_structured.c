@@ -1152,17 +1152,6 @@ static edgec_status update_value_infos(sp_ctx *c)
     return EDGEC_STATUS_OK;
 }
 
-static bool is_io(const edgec_graph *g, const char *name)
-{
-    for (size_t i = 0; i < g->n_inputs; i++)
-        if (!strcmp(g->inputs[i].name, name))
-            return true;
-    for (size_t i = 0; i < g->n_outputs; i++)
-        if (!strcmp(g->outputs[i].name, name))
-            return true;
-    return false;
-}
-
 static bool unused_init(const edgec_tensor *t, void *ctx)
 {
     edgec_graph_index *ix = ctx;
@@ -1191,7 +1180,8 @@ static edgec_status drop_replaced(sp_ctx *c)
         return st;
     size_t k = 0;
     for (size_t i = 0; i < g->n_inits; i++)
-        if (is_io(g, g->inits[i]->name) || !unused_init(g->inits[i], ix))
+        if (edgec__graph_is_input(g, g->inits[i]->name) ||
+            edgec__graph_is_output(g, g->inits[i]->name) || !unused_init(g->inits[i], ix))
             g->inits[k++] = g->inits[i];
     g->n_inits = k;
     edgec__graph_remove_nodes(g, unused_constant, ix);
