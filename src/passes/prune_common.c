@@ -862,13 +862,25 @@ static bool elementwise(const edgec_node *n)
     return false;
 }
 
-/* The layer that alone reads P's output, through elementwise ops only; NULL if none. */
+#define MAX_HOPS 16
+
+/* The values from a layer's output to the layer that reads it: P's output, then the
+ * output of each elementwise op in between. */
+typedef struct reader_path {
+    const char *v[MAX_HOPS];
+    int n;
+} reader_path;
+
+/* The layer that alone reads P's output, through elementwise ops only; NULL if none.
+ * `path` gets the values on the way. */
 static edgec_prune_layer *sole_reader(const edgec_graph_index *ix, const edgec_prune_layer *P,
-                                      edgec_prune_layer *layers, size_t n)
+                                      edgec_prune_layer *layers, size_t n, reader_path *path)
 {
     const edgec_graph *g = P->node->graph;
     const char *v = P->node->outputs[0];
-    for (int hops = 0; hops < 16; hops++) {
+    path->n = 0;
+    for (int hops = 0; hops < MAX_HOPS; hops++) {
+        path->v[path->n++] = v;
         size_t nc = 0;
         edgec_node *const *cons = edgec__index_consumers(ix, v, &nc);
         if (nc != 1 || edgec__graph_is_output(g, v))
@@ -926,24 +938,23 @@ static edgec_status slice_layer(edgec_model *m, edgec_prune_layer *L, int32_t ax
 
 /* Sets the channel dim of the shape recorded for value `name` (axis 1 of a Conv's NCHW
  * output, else the last axis) from `from` to `to`; other shapes are left alone. */
-static void shrink_value_info(edgec_model *m, edgec_graph *g, const char *name, bool conv,
-                              int64_t from, int64_t to, bool *failed)
+static edgec_status shrink_value_info(edgec_model *m, edgec_graph *g, const char *name, bool conv,
+                                      int64_t from, int64_t to)
 {
     edgec_value_info *v = edgec__graph_value_info(g, name);
     if (!v || v->rank < 1)
-        return;
+        return EDGEC_STATUS_OK;
     int32_t axis = conv ? 1 : v->rank - 1;
     if (axis >= v->rank || v->dims[axis] != from)
-        return;
+        return EDGEC_STATUS_OK;
     int64_t *d = edgec__arena_calloc(m->arena, (size_t)v->rank, sizeof *d);
-    if (!d) {
-        *failed = true;
-        return;
-    }
+    if (!d)
+        return NOMEM;
     memcpy(d, v->dims, (size_t)v->rank * sizeof *d);
     d[axis] = to;
     v->dims = d;
     v->dirty = true;
+    return EDGEC_STATUS_OK;
 }
 
 /* Whether the units of P that `dead` marks can be cut out of the model rather than
@@ -968,25 +979,17 @@ static bool can_remove(edgec_model *m, const edgec_prune_layer *P, const edgec_p
 
 /* Cuts the units `live` does not list out of P: its weight rows and bias entries, and the
  * matching input features of C, its sole reader; the shapes recorded for the values in
- * between follow. */
-static edgec_status remove_units(edgec_model *m, const edgec_graph_index *ix,
-                                 edgec_prune_layer *P, edgec_prune_layer *C, edgec_tensor *bias,
-                                 const int64_t *live, int64_t n_live)
+ * between (`path`) follow. */
+static edgec_status remove_units(edgec_model *m, const reader_path *path, edgec_prune_layer *P,
+                                 edgec_prune_layer *C, edgec_tensor *bias, const int64_t *live,
+                                 int64_t n_live)
 {
-    int64_t rows = P->rows;
-    bool failed = false, conv = !strcmp(P->node->op_type, "Conv");
-    const char *v = P->node->outputs[0];
-    for (int hops = 0; hops < 16 && !failed; hops++) {
-        shrink_value_info(m, m->graph, v, conv, rows, n_live, &failed);
-        size_t nc = 0;
-        edgec_node *const *cons = edgec__index_consumers(ix, v, &nc);
-        if (nc != 1 || cons[0] == C->node)
-            break;
-        v = cons[0]->outputs[0];
-    }
-    if (failed)
-        return NOMEM;
-    edgec_status st = slice_layer(m, P, unit_axis(P), live, n_live);
+    bool conv = !strcmp(P->node->op_type, "Conv");
+    edgec_status st = EDGEC_STATUS_OK;
+    for (int k = 0; k < path->n && !st; k++)
+        st = shrink_value_info(m, m->graph, path->v[k], conv, P->rows, n_live);
+    if (!st)
+        st = slice_layer(m, P, unit_axis(P), live, n_live);
     if (!st && bias) {
         edgec_tensor *b = edgec__tensor_select(m, bias, bias->rank - 1, live, n_live);
         if (!b)
@@ -1025,7 +1028,8 @@ static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *laye
         if (!P->rows || P->uses != 1 || !P->data || P->node->graph != m->graph ||
             P->node->n_outputs < 1)
             continue;
-        edgec_prune_layer *C = sole_reader(ix, P, layers, n);
+        reader_path path;
+        edgec_prune_layer *C = sole_reader(ix, P, layers, n, &path);
         if (!C || !C->data || C->cols % P->rows)
             continue;
         /* Conv reads each input channel through a kh x kw window of columns. */
@@ -1058,7 +1062,7 @@ static edgec_status drop_dead_units(edgec_pass_ctx *ctx, edgec_prune_layer *laye
             for (int64_t u = 0; u < P->rows; u++)
                 for (int64_t c = 0; c < P->cols && dead[u]; c++)
                     removed_weights += P->data[u * P->rs + c * P->cs] != 0.0f;
-            if ((st = remove_units(m, ix, P, C, bias, live, n_live)))
+            if ((st = remove_units(m, &path, P, C, bias, live, n_live)))
                 goto cleanup;
             removed += n_dead;
             continue;
