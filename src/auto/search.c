@@ -510,8 +510,11 @@ static edgec_status sensitivity(search *s)
         free(order);
         return edgec__fail(EDGEC_STATUS_NO_MEMORY, "out of memory");
     }
-    for (size_t i = 0; i < s->n_t; i++)
+    for (size_t i = 0; i < s->n_t; i++) {
         order[i] = (sized){s->t[i].numel, i};
+        s->t[i].c[0].saved = 0; /* untouched */
+        s->t[i].c[0].err = 0;
+    }
     qsort(order, s->n_t, sizeof *order, by_size);
     edgec_status st = EDGEC_STATUS_OK;
     /* Coarse to fine: every SENSITIVITY_STRIDE-th candidate of every tensor first, then
@@ -521,8 +524,6 @@ static edgec_status sensitivity(search *s)
         for (size_t k = 0; k < s->n_t && !st; k++) {
             size_t i = order[k].i;
             tensor_entry *t = &s->t[i];
-            t->c[0].saved = 0;
-            t->c[0].err = 0;
             for (size_t c = 1 + off; c < t->n_c && !st; c += SENSITIVITY_STRIDE) {
                 edgec__progress("auto: sensitivity", (int64_t)done++, (int64_t)total);
                 if (sensitivity_out_of_time(s)) {
